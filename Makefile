@@ -1,0 +1,40 @@
+# Two commands for users: `make report` and `make test`. Everything else is plumbing.
+# Needs only Python >= 3.11 and make; installs into ./.venv from the hash-locked requirements.lock.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed
+DEMO_STORE := build/demo-store
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+.PHONY: install report test lock clean demo-store
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; run: make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+demo-store: $(STAMP)
+	$(BIN)/workbench corpus import corpus/demo/articles.jsonl --store $(DEMO_STORE) --quiet
+
+report: demo-store
+	$(BIN)/workbench corpus info --store $(DEMO_STORE)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Re-resolve the lock after editing pyproject.toml (torch/transformers are overridden away there).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --group dev --universal --python-version 3.11 \
+	    --generate-hashes --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV) build
