@@ -1,0 +1,39 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+EGYPT = SHARED / "corpora" / "egypt2013-dev" / "articles.jsonl.gz"
+FIXTURE = SHARED / "fixtures" / "000_17c3a0a5953efc9f.txt"
+
+
+def need_shared(path: Path):
+    """Skip (with the reason) when the shared, never-committed material is absent."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared corpora live beside the checkout, not in it)")
+    return path
+
+
+@pytest.fixture
+def registry_file(tmp_path):
+    p = tmp_path / "outlets.yaml"
+    p.write_text(
+        """registry: test
+camps:
+  regime: state side
+  opposition: other side
+outlets:
+  - id: state-daily
+    name_en: State Daily
+    name_ar: "اليومية الرسمية"
+    camp: regime
+    aliases: ["SD"]
+  - id: free-voice
+    name_en: Free Voice
+    camp: opposition
+""",
+        encoding="utf-8",
+    )
+    return p

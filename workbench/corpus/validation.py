@@ -1,0 +1,199 @@
+"""Validation of imported records: every problem is reported as ``file:line: field: what is wrong``.
+
+Checks: the required fields (``id``, ``outlet``, ``date``, ``text``) are present, the outlet is in
+the registry, the date parses, an id is not reused for different content (within the import or
+against the store). Exact duplicates — the same outlet and the same text after light
+normalisation — are dropped and counted, not reported as errors, so re-importing a file adds
+nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..errors import Problem
+from .readers import FIELDS, Record
+from .registry import Registry
+
+_INVISIBLE = re.compile("[\u0640\u064b-\u065f\u0670\u06d6-\u06ed\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def dedup_key(text: str) -> str:
+    """Text normalised for duplicate detection: NFKC, no diacritics/tatweel/bidi marks, spaces collapsed."""
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
+
+
+def text_hash(outlet: str, text: str) -> str:
+    """Hash identifying an article's content within an outlet (for exact-duplicate detection)."""
+    return hashlib.blake2b(f"{outlet}\x00{dedup_key(text)}".encode(), digest_size=16).hexdigest()
+
+
+def parse_date(value, date_format: str | None = None) -> datetime | None:
+    """Parse an ISO 8601 date or date-time (or ``date_format`` for strptime); None if impossible.
+
+    Time-zone-aware values are converted to UTC and stored without a zone.
+    """
+    if value is None:
+        return None
+    s = str(value).strip()
+    if not s:
+        return None
+    try:
+        d = datetime.strptime(s, date_format) if date_format else datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if d.tzinfo is not None:
+        d = d.astimezone(timezone.utc).replace(tzinfo=None)
+    return d
+
+
+def _scalar(v):
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    return str(v)
+
+
+@dataclass
+class Validated:
+    """Outcome of validating an import: the rows to write and what was dropped or rejected."""
+
+    rows: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rejected: list[tuple[Record, list[Problem]]] = field(default_factory=list)
+    read: int = 0
+    duplicates: int = 0          # same outlet + same normalised text, dropped
+    already_in_store: int = 0    # same id and same content as a stored article, dropped
+    per_file: Counter = field(default_factory=Counter)
+
+
+def validate(
+    records: list[Record],
+    registry: Registry,
+    *,
+    stored_ids: dict[str, str] | None = None,
+    stored_hashes: set[str] | None = None,
+    date_format: str | None = None,
+    registry_label: str = "the registry",
+) -> Validated:
+    """Check ``records`` against ``registry`` and the store's existing ids and text hashes.
+
+    ``stored_ids`` maps each stored id to its content hash; ``stored_hashes`` holds the stored
+    ``text_hash`` values. Returns a :class:`Validated`; nothing is raised for bad records.
+    """
+    stored_ids = stored_ids or {}
+    stored_hashes = stored_hashes or set()
+    out = Validated()
+    seen_ids: dict[str, tuple[str, Record]] = {}
+    seen_text: set[str] = set()
+    unknown: dict[str, list[Record]] = {}
+    date_cache: dict[str, datetime | None] = {}
+
+    for rec in records:
+        out.read += 1
+        d = rec.data
+        probs: list[Problem] = []
+
+        def bad(fieldname: str, msg: str) -> None:
+            probs.append(Problem(rec.file, rec.line, fieldname, msg))
+
+        text = d.get("text")
+        if not isinstance(text, str) or not text.strip():
+            bad("text", "missing text")
+            text = ""
+        raw_outlet = d.get("outlet")
+        outlet = None
+        if raw_outlet is None or not str(raw_outlet).strip():
+            bad("outlet", "missing outlet")
+        else:
+            outlet = registry.resolve(raw_outlet)
+            if outlet is None:
+                unknown.setdefault(str(raw_outlet), []).append(rec)
+                bad("outlet", f"'{raw_outlet}' is not in {registry_label}")
+        raw_date = d.get("date")
+        key = str(raw_date)
+        if key not in date_cache:
+            date_cache[key] = parse_date(raw_date, date_format)
+        date = date_cache[key]
+        if raw_date is None or not str(raw_date).strip():
+            bad("date", "missing date")
+        elif date is None:
+            hint = f"format {date_format!r}" if date_format else "ISO 8601 (2024-03-01 or 2024-03-01T14:30:00), or pass --date-format"
+            bad("date", f"cannot parse '{raw_date}' as a date (expected {hint})")
+        if "id" in d:
+            art_id = None if d["id"] is None else str(d["id"]).strip()
+            if not art_id:
+                bad("id", "missing id")
+        else:  # the source has no id column at all: derive a stable id from the content
+            art_id = f"{outlet or 'unknown'}-{text_hash(outlet or '', text)[:16]}"
+
+        if probs:
+            out.problems.extend(probs)
+            out.rejected.append((rec, probs))
+            continue
+
+        thash = text_hash(outlet, text)
+        title = _scalar(d.get("title"))
+        url = _scalar(d.get("url"))
+        content = hashlib.blake2b(
+            json.dumps([outlet, date.isoformat(), title, text], ensure_ascii=False).encode(),
+            digest_size=16,
+        ).hexdigest()
+        if art_id in seen_ids:
+            prev_content, prev = seen_ids[art_id]
+            if prev_content == content:
+                out.duplicates += 1
+                continue
+            p = Problem(rec.file, rec.line, "id",
+                        f"duplicate id '{art_id}' with different content (first at {prev.file}:{prev.line})")
+            out.problems.append(p)
+            out.rejected.append((rec, [p]))
+            continue
+        if art_id in stored_ids:
+            if stored_ids[art_id] == content:
+                out.already_in_store += 1
+                continue
+            p = Problem(rec.file, rec.line, "id",
+                        f"id '{art_id}' is already in the store with different content")
+            out.problems.append(p)
+            out.rejected.append((rec, [p]))
+            continue
+        seen_ids[art_id] = (content, rec)
+        if thash in seen_text or thash in stored_hashes:
+            out.duplicates += 1
+            continue
+        seen_text.add(thash)
+        row = {
+            "id": art_id,
+            "outlet": outlet,
+            "date": date,
+            "title": title,
+            "text": text,
+            "url": url,
+            "n_words": len(text.split()),
+            "text_hash": thash,
+            "content_hash": content,
+        }
+        for k, v in d.items():
+            if k not in FIELDS and k not in row:
+                row[k] = _scalar(v)
+        out.rows.append(row)
+        out.per_file[rec.file] += 1
+
+    if unknown:
+        names = ", ".join(
+            f"'{n}' ({len(rs)} row{'s' if len(rs) > 1 else ''}, first at {rs[0].file}:{rs[0].line})"
+            for n, rs in sorted(unknown.items())
+        )
+        out.problems.append(Problem(
+            "import", None, "outlet",
+            f"{len(unknown)} unknown outlet{'s' if len(unknown) > 1 else ''}: {names}; "
+            f"add {'them' if len(unknown) > 1 else 'it'} to {registry_label} or pass --registry FILE",
+        ))
+    return out
