@@ -57,6 +57,75 @@ def cmd_corpus_info(args) -> int:
     return 0
 
 
+def _text_settings(args):
+    import yaml
+
+    from .text import TextSettings
+
+    data = {}
+    if args.settings:
+        try:
+            with open(args.settings, encoding="utf-8") as f:
+                data = yaml.safe_load(f) or {}
+        except OSError as e:
+            raise WorkbenchError(f"{args.settings}: cannot read text settings: {e.strerror}") from None
+        if not isinstance(data, dict):
+            raise WorkbenchError(f"{args.settings}: expected a mapping of text settings")
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise WorkbenchError(f"--set {item}: expected NAME=VALUE, e.g. --set teh_marbuta=true")
+        data[key.strip()] = yaml.safe_load(value)
+    return TextSettings.from_dict(data)
+
+
+def _ngrams(value: str):
+    try:
+        orders = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 1, 2 or 1,2 (got {value!r})") from None
+    return orders[0] if len(orders) == 1 else orders
+
+
+def cmd_keyness(args) -> int:
+    from .analysis import Selection, compare
+    from .stats.keyness import top_terms
+
+    settings = _text_settings(args)
+    sel = Selection(start=args.start, end=args.end,
+                    outlets=[o.strip() for o in args.outlets.split(",")] if args.outlets else None)
+    target = args.target.split(",") if "," in args.target else args.target
+    reference = None
+    if args.reference:
+        reference = args.reference.split(",") if "," in args.reference else args.reference
+    table = compare(args.store, args.group, target, reference, settings=settings, selection=sel,
+                    ngrams=args.ngrams, min_count=args.min_count, min_outlets=args.min_outlets,
+                    measure_sort=args.sort, correction=args.correction)
+    if args.out:
+        table.to_csv(args.out, index=False, encoding="utf-8-sig")
+        print(f"wrote {len(table):,} terms to {args.out}", file=sys.stderr)
+    if args.plot:
+        from .plots.keyness import keyness_plot, save_figure
+
+        fig = keyness_plot(table, n=min(args.top, 25))
+        stem = args.plot[:-4] if args.plot.endswith((".png", ".svg")) else args.plot
+        for p in save_figure(fig, stem):
+            print(f"wrote {p}", file=sys.stderr)
+    top = top_terms(table, args.top)
+    if args.json:
+        print(top.to_json(orient="records", force_ascii=False, indent=1))
+    else:
+        cols = ["term", "n_target", "n_reference", "freq_target", "freq_reference", "outlets_target",
+                "outlets_reference", "G2", "p_adj", "log_ratio", "lrc", "log_odds_z", "direction"]
+        import pandas as pd
+
+        with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
+            print(f"{table.attrs['groups']['target']} vs {table.attrs['groups']['reference']} "
+                  f"(group '{args.group}', sorted by {args.sort}, top {args.top} per side)")
+            print(top[cols].to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="workbench",
@@ -94,6 +163,33 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--store", required=True, metavar="DIR")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     info.set_defaults(func=cmd_corpus_info)
+
+    k = sub.add_parser(
+        "keyness", help="which words one group of documents uses significantly more than another",
+        description="Keyness of a target group against a reference group (G2, log ratio, LRC, "
+        "weighted log-odds, chi2), with dispersion over outlets. Groups are values of a corpus "
+        "column: camp, outlet, month or any imported column.",
+    )
+    k.add_argument("--store", required=True, metavar="DIR")
+    k.add_argument("--group", required=True, metavar="COLUMN", help="column defining the groups, e.g. camp, outlet, month")
+    k.add_argument("--target", required=True, metavar="VALUE[,VALUE]", help="target group value(s)")
+    k.add_argument("--reference", metavar="VALUE[,VALUE]", help="reference group value(s) (default: all other documents)")
+    k.add_argument("--from", dest="start", metavar="DATE", help="first date to include (YYYY-MM-DD)")
+    k.add_argument("--to", dest="end", metavar="DATE", help="last date to include (YYYY-MM-DD)")
+    k.add_argument("--outlets", metavar="ID,ID", help="only these outlets")
+    k.add_argument("--ngrams", type=_ngrams, default=1, metavar="N", help="1 (words), 2 (bigrams) or 1,2")
+    k.add_argument("--min-count", type=int, default=5, metavar="N", help="minimum total count of a term (default 5)")
+    k.add_argument("--min-outlets", type=int, default=1, metavar="N",
+                   help="a key term must be used by at least N outlets of its side (default 1)")
+    k.add_argument("--sort", default="G2", choices=["G2", "log_ratio", "lrc", "log_odds_z", "chi2_yates"])
+    k.add_argument("--correction", default="fdr_bh", choices=["fdr_bh", "bonferroni", "none"])
+    k.add_argument("--top", type=int, default=20, metavar="N", help="terms shown per side (default 20)")
+    k.add_argument("--settings", metavar="FILE.yaml", help="text settings (see workbench.text.TextSettings)")
+    k.add_argument("--set", action="append", metavar="NAME=VALUE", help="one text setting, e.g. --set teh_marbuta=true")
+    k.add_argument("--out", metavar="FILE.csv", help="write the whole table as CSV (UTF-8 with BOM)")
+    k.add_argument("--plot", metavar="FILE.png", help="write the diverging bar chart (PNG and SVG)")
+    k.add_argument("--json", action="store_true", help="print the top terms as JSON")
+    k.set_defaults(func=cmd_keyness)
     return p
 
 
@@ -105,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except ValueError as e:  # settings and statistics validate their inputs with ValueError
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted; the store is unchanged unless the import had finished", file=sys.stderr)
         return 130

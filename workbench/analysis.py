@@ -1,0 +1,188 @@
+"""From a corpus store to statistics: select documents, tokenise (cached), count, compare.
+
+This is the one place that joins the stages of the data flow (corpus → tokens → matrix →
+statistics); the CLI, the notebooks and the benchmarks all call it, so an analysis gives the same
+numbers wherever it is run.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .corpus.store import Store, open_store
+from .errors import StoreError, WorkbenchError
+from .matrix import DocumentTermMatrix, build_matrix
+from .text import TextSettings, TokenCache, iter_tokens
+
+TOKEN_FIELDS = ("title", "text")
+
+
+class AnalysisError(WorkbenchError):
+    """An analysis was asked for groups, dates or outlets the corpus does not have."""
+
+
+@dataclass
+class Selection:
+    """Which documents an analysis uses: a date range and/or a list of outlets (None = all)."""
+
+    start: str | None = None
+    end: str | None = None
+    outlets: Sequence[str] | None = None
+
+    def apply(self, docs: pd.DataFrame) -> np.ndarray:
+        """Boolean mask over ``docs`` (validated: unknown outlets or bad dates raise)."""
+        mask = np.ones(len(docs), dtype=bool)
+        for name, value in (("start", self.start), ("end", self.end)):
+            if value is None:
+                continue
+            try:
+                ts = pd.Timestamp(value)
+            except (ValueError, TypeError):
+                raise AnalysisError(f"{name} date '{value}' is not a date (use YYYY-MM-DD)") from None
+            if name == "start":
+                mask &= (docs["date"] >= ts).to_numpy()
+            else:  # an end date without a time includes the whole day
+                if ts == ts.normalize() and len(str(value)) <= 10:
+                    ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+                mask &= (docs["date"] <= ts).to_numpy()
+        if self.outlets:
+            known = set(map(str, docs["outlet"].cat.categories))
+            unknown = [o for o in self.outlets if o not in known]
+            if unknown:
+                raise AnalysisError(
+                    f"unknown outlet '{unknown[0]}' (outlets: {', '.join(sorted(known))})"
+                )
+            mask &= docs["outlet"].isin(list(self.outlets)).to_numpy()
+        return mask
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "outlets": list(self.outlets) if self.outlets else None}
+
+
+def _store(store: str | Path | Store) -> Store:
+    st = store if isinstance(store, Store) else open_store(store)
+    if not st.exists:
+        raise StoreError(f"{st.path}: no corpus store here (run `workbench corpus import ... --store {st.path}`)")
+    return st
+
+
+def token_cache_path(store: str | Path | Store, settings: TextSettings | None = None,
+                     *, workers: int | None = None) -> Path:
+    """Tokenise the whole store (title and text of each article) once per settings; return the cache file.
+
+    The cache lives in ``STORE/cache/tokens`` keyed by the store's content and the settings, so a
+    second analysis with the same settings does not tokenise again.
+    """
+    st = _store(store)
+    settings = settings or TextSettings()
+    docs = st.read(columns=list(TOKEN_FIELDS))
+    content = hashlib.sha256(
+        ("\n".join(p["sha256"] for p in st.catalogue["parts"]) + "|" + ",".join(TOKEN_FIELDS)).encode()
+    ).hexdigest()
+    texts = (docs["title"].fillna("") + "\n" + docs["text"].fillna("")).tolist()
+    cache = TokenCache(st.path / "cache" / "tokens")
+    return cache.get_or_build(docs["id"].tolist(), texts, settings, content, workers=workers)
+
+
+def _selected_batches(path: Path, mask: np.ndarray, batch_size: int = 5000) -> Iterator[list[list[str]]]:
+    pos = 0
+    for _ids, toks in iter_tokens(path, batch_size=batch_size):
+        m = mask[pos:pos + len(toks)]
+        pos += len(toks)
+        yield [t for t, keep in zip(toks, m) if keep]
+
+
+def corpus_matrix(
+    store: str | Path | Store,
+    settings: TextSettings | None = None,
+    selection: Selection | None = None,
+    *,
+    ngrams: int | Sequence[int] = 1,
+    min_count: int = 1,
+    min_df: int | float = 1,
+    max_df: int | float = 1.0,
+    workers: int | None = None,
+) -> DocumentTermMatrix:
+    """Document-term matrix of the selected documents of a store (quanteda's ``dfm`` on a corpus).
+
+    ``docs`` of the result holds every metadata column except the text, plus ``month``.
+    """
+    st = _store(store)
+    settings = settings or TextSettings()
+    path = token_cache_path(st, settings, workers=workers)
+    meta = st.read()
+    meta = meta.drop(columns=[c for c in ("text", "text_hash", "content_hash") if c in meta.columns])
+    mask = (selection or Selection()).apply(meta)
+    if not mask.any():
+        raise AnalysisError("the selection (dates/outlets) leaves no documents")
+    docs = meta[mask].reset_index(drop=True)
+    docs["month"] = docs["date"].dt.strftime("%Y-%m")
+    dtm = build_matrix(_selected_batches(path, mask), docs, ngrams=ngrams,
+                       min_count=min_count, min_df=min_df, max_df=max_df)
+    dtm.meta.update({
+        "store": str(st.path), "store_fingerprint": st.fingerprint(), "text_settings": settings.to_dict(),
+        "text_settings_fingerprint": settings.fingerprint(), "token_fields": list(TOKEN_FIELDS),
+        "selection": (selection or Selection()).to_dict(),
+    })
+    return dtm
+
+
+def group_mask(docs: pd.DataFrame, column: str, values: str | Sequence[str]) -> np.ndarray:
+    """Documents whose ``column`` is one of ``values``; unknown columns or values raise with the valid ones."""
+    if column not in docs.columns:
+        cols = [c for c in docs.columns if c not in ("id", "title", "url", "n_words", "date")]
+        raise AnalysisError(f"cannot group by '{column}': not a corpus column (try: {', '.join(cols)})")
+    vals = [values] if isinstance(values, str) else list(values)
+    present = docs[column].astype("string")
+    valid = sorted(present.dropna().unique())
+    for v in vals:
+        if v not in valid:
+            raise AnalysisError(f"'{v}' is not a value of '{column}' in this corpus (values: {', '.join(valid)})")
+    return present.isin(vals).fillna(False).to_numpy(dtype=bool)
+
+
+def compare(
+    store: str | Path | Store,
+    group: str,
+    target: str | Sequence[str],
+    reference: str | Sequence[str] | None = None,
+    *,
+    settings: TextSettings | None = None,
+    selection: Selection | None = None,
+    ngrams: int | Sequence[int] = 1,
+    min_count: int = 5,
+    min_outlets: int = 1,
+    measure_sort: str = "G2",
+    correction: str = "fdr_bh",
+    prior: str | np.ndarray | None = None,
+    dtm: DocumentTermMatrix | None = None,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """Keyness of the ``target`` group against the ``reference`` group (default: all other documents).
+
+    Groups are values of a document column (``camp``, ``outlet``, ``month``, or any imported extra
+    column). Returns the table of :func:`workbench.stats.keyness.keyness` with the analysis'
+    inputs (store fingerprint, text settings, selection, groups) recorded in ``table.attrs``.
+    """
+    from .stats.keyness import keyness
+
+    dtm = dtm or corpus_matrix(store, settings, selection, ngrams=ngrams, workers=workers)
+    t = group_mask(dtm.docs, group, target)
+    r = group_mask(dtm.docs, group, reference) if reference is not None else ~t
+    tname = target if isinstance(target, str) else "+".join(target)
+    rname = (reference if isinstance(reference, str) else "+".join(reference)) if reference is not None else f"not {tname}"
+    table = keyness(
+        dtm.X, dtm.vocab, t, r, outlets=dtm.docs["outlet"].astype(str).to_numpy(),
+        target_name=tname, reference_name=rname, measure_sort=measure_sort, correction=correction,
+        prior=prior, min_count=min_count, min_outlets=min_outlets,
+    )
+    table.attrs.update({
+        "group": group, "target": target, "reference": reference,
+        **{k: v for k, v in dtm.meta.items()},
+    })
+    return table

@@ -1,0 +1,192 @@
+"""Document-term matrix: counts of each term in each document, and grouping of documents.
+
+The equivalent of quanteda's ``dfm()``, ``dfm_trim()`` and ``dfm_group()`` (Benoit et al. 2018,
+"quanteda: An R package for the quantitative analysis of textual data", JOSS 3(30)). A
+:class:`DocumentTermMatrix` holds a ``scipy.sparse.csr_matrix`` (documents × terms, int64 counts),
+the vocabulary as a ``pandas.Index`` and the documents' metadata as a ``pandas.DataFrame`` whose
+rows align with the matrix rows.
+
+The matrix is built from a *stream* of token batches (see :mod:`workbench.text.cache`), so memory
+holds the sparse counts, never the corpus' text or all its tokens at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import WorkbenchError
+
+
+class MatrixError(WorkbenchError):
+    """A matrix could not be built or grouped as asked (the message says which argument)."""
+
+
+@dataclass
+class DocumentTermMatrix:
+    """Sparse counts (``X``: docs × terms), the vocabulary, and one metadata row per document."""
+
+    X: sp.csr_matrix
+    vocab: pd.Index
+    docs: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.X.shape != (len(self.docs), len(self.vocab)):
+            raise MatrixError(
+                f"matrix shape {self.X.shape} does not match {len(self.docs)} documents × {len(self.vocab)} terms"
+            )
+
+    @property
+    def n_docs(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_terms(self) -> int:
+        return self.X.shape[1]
+
+    def term_counts(self) -> pd.Series:
+        """Total count of each term over all documents."""
+        return pd.Series(np.asarray(self.X.sum(axis=0)).ravel(), index=self.vocab, name="count")
+
+    def doc_freq(self) -> pd.Series:
+        """Number of documents each term occurs in."""
+        return pd.Series(np.bincount(self.X.indices, minlength=self.n_terms), index=self.vocab, name="docs")
+
+    def doc_lengths(self) -> pd.Series:
+        """Tokens per document (of the terms kept in the matrix)."""
+        return pd.Series(np.asarray(self.X.sum(axis=1)).ravel(), index=self.docs.index, name="tokens")
+
+    def to_frame(self, top: int | None = None) -> pd.DataFrame:
+        """Dense DataFrame (documents × terms); only sensible for small matrices or ``top`` terms."""
+        cols = np.argsort(-self.term_counts().to_numpy(), kind="stable")[:top] if top else slice(None)
+        X = self.X[:, cols].toarray()
+        return pd.DataFrame(X, index=self.docs.index, columns=self.vocab[cols])
+
+
+def _ngrams(tokens: Sequence[str], n: int) -> list[str]:
+    if n == 1:
+        return list(tokens)
+    return [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def build_matrix(
+    token_batches: Iterable[Sequence[Sequence[str]]],
+    docs: pd.DataFrame,
+    *,
+    ngrams: int | Sequence[int] = 1,
+    min_count: int = 1,
+    min_df: int | float = 1,
+    max_df: int | float = 1.0,
+) -> DocumentTermMatrix:
+    """Count terms per document from a stream of token batches (quanteda ``dfm`` + ``dfm_trim``).
+
+    ``token_batches`` yields lists of token lists, in the same order as the rows of ``docs``.
+    ``ngrams``: 1 (unigrams), 2 (bigrams, joined by a space) or e.g. ``(1, 2)`` for both; n-grams
+    are formed over the token stream as tokenised (after stop-word removal), as quanteda's
+    ``tokens_ngrams`` does on removed-without-padding tokens.
+    ``min_count``: keep terms with at least this many occurrences; ``min_df`` / ``max_df``: keep
+    terms in at least / at most this many documents (an int) or this share of documents (a float
+    in (0, 1]).
+    """
+    orders = (ngrams,) if isinstance(ngrams, int) else tuple(ngrams)
+    if not orders or any(n not in (1, 2, 3) for n in orders):
+        raise MatrixError(f"ngrams must be 1, 2, 3 or a tuple of them (got {ngrams!r})")
+    index: dict[str, int] = {}
+    get = index.setdefault
+    blocks = []
+    n_docs = 0
+    for batch in token_batches:
+        cols: list[int] = []
+        lengths = np.empty(len(batch), dtype=np.int64)
+        for i, toks in enumerate(batch):
+            start = len(cols)
+            for n in orders:
+                cols.extend(get(t, len(index)) for t in _ngrams(toks, n))
+            lengths[i] = len(cols) - start
+        rows = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)
+        c = np.asarray(cols, dtype=np.int64)
+        blk = sp.csr_matrix((np.ones(len(c), dtype=np.int64), (rows, c)),
+                            shape=(len(batch), max(len(index), 1)))
+        blk.sum_duplicates()
+        blocks.append(blk)
+        n_docs += len(batch)
+    if n_docs != len(docs):
+        raise MatrixError(f"the token stream has {n_docs} documents but the metadata has {len(docs)}")
+    n_terms = len(index)
+    if blocks:
+        for b in blocks:
+            b.resize((b.shape[0], n_terms))
+        X = sp.vstack(blocks, format="csr", dtype=np.int64)
+    else:
+        X = sp.csr_matrix((0, 0), dtype=np.int64)
+    vocab = pd.Index(list(index), dtype=object, name="term")
+    dtm = DocumentTermMatrix(X, vocab, docs.reset_index(drop=True),
+                             {"ngrams": list(orders), "min_count": min_count, "min_df": min_df, "max_df": max_df})
+    return trim(dtm, min_count=min_count, min_df=min_df, max_df=max_df)
+
+
+def _doc_threshold(v: int | float, n_docs: int, name: str) -> int:
+    """A document-frequency bound as a count: ints are counts, floats are shares of documents."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise MatrixError(f"{name} must be a number of documents or a share in (0, 1] (got {v!r})")
+    if isinstance(v, (float, np.floating)):
+        if not 0 < v <= 1:
+            raise MatrixError(f"{name} as a share of documents must be in (0, 1] (got {v})")
+        return int(np.ceil(v * n_docs)) if name == "min_df" else int(np.floor(v * n_docs))
+    if v < 0:
+        raise MatrixError(f"{name} must not be negative (got {v})")
+    return int(v)
+
+
+def trim(dtm: DocumentTermMatrix, *, min_count: int = 1, min_df: int | float = 1,
+         max_df: int | float = 1.0) -> DocumentTermMatrix:
+    """Keep the terms within the frequency and document-frequency bounds (quanteda ``dfm_trim``).
+
+    Terms are ordered by descending total count, then alphabetically, so the column order does
+    not depend on the order documents were read in.
+    """
+    lo = _doc_threshold(min_df, dtm.n_docs, "min_df")
+    hi = _doc_threshold(max_df, dtm.n_docs, "max_df")
+    counts = dtm.term_counts().to_numpy()
+    df = dtm.doc_freq().to_numpy()
+    keep = (counts >= min_count) & (df >= lo) & (df <= hi)
+    idx = np.flatnonzero(keep)
+    terms = dtm.vocab.to_numpy()[idx]
+    order = np.lexsort((terms.astype(str), -counts[idx]))
+    idx = idx[order]
+    X = dtm.X[:, idx].tocsr()
+    X.sort_indices()
+    meta = {**dtm.meta, "min_count": min_count, "min_df": min_df, "max_df": max_df}
+    return DocumentTermMatrix(X, pd.Index(dtm.vocab.to_numpy()[idx], dtype=object, name="term"), dtm.docs, meta)
+
+
+def group(dtm: DocumentTermMatrix, by: str | Sequence[str]) -> DocumentTermMatrix:
+    """Sum documents into groups by one or more metadata columns (quanteda ``dfm_group``).
+
+    ``by`` names columns of ``dtm.docs`` (e.g. ``"camp"``, ``"outlet"``, or a month column). The
+    result has one row per group present, and its ``docs`` hold the group values plus ``n_docs``.
+    """
+    cols = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in cols if c not in dtm.docs.columns]
+    if missing:
+        raise MatrixError(
+            f"cannot group by '{missing[0]}': not a document column (columns: {', '.join(map(str, dtm.docs.columns))})"
+        )
+    keys = dtm.docs[cols]
+    codes, uniques = pd.MultiIndex.from_frame(keys.astype(object)).factorize(sort=True) if len(cols) > 1 \
+        else pd.factorize(keys[cols[0]].astype(object), sort=True)
+    if (codes < 0).any():
+        raise MatrixError(f"{int((codes < 0).sum())} documents have no value for {', '.join(cols)}")
+    G = sp.csr_matrix((np.ones(dtm.n_docs, dtype=np.int64), (codes, np.arange(dtm.n_docs))),
+                      shape=(len(uniques), dtm.n_docs))
+    X = (G @ dtm.X).tocsr()
+    if len(cols) > 1:
+        gdocs = pd.DataFrame(list(uniques), columns=cols)
+    else:
+        gdocs = pd.DataFrame({cols[0]: list(uniques)})
+    gdocs["n_docs"] = np.bincount(codes, minlength=len(uniques))
+    return DocumentTermMatrix(X, dtm.vocab, gdocs, {**dtm.meta, "grouped_by": cols})
