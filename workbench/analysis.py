@@ -76,17 +76,21 @@ def token_cache_path(store: str | Path | Store, settings: TextSettings | None = 
     """Tokenise the whole store (title and text of each article) once per settings; return the cache file.
 
     The cache lives in ``STORE/cache/tokens`` keyed by the store's content and the settings, so a
-    second analysis with the same settings does not tokenise again.
+    second analysis with the same settings does not tokenise again (nor read any text). Rows are
+    in storage order (``Store.read(sort=False)``); texts are streamed from the Parquet parts.
     """
     st = _store(store)
     settings = settings or TextSettings()
-    docs = st.read(columns=list(TOKEN_FIELDS))
     content = hashlib.sha256(
         ("\n".join(p["sha256"] for p in st.catalogue["parts"]) + "|" + ",".join(TOKEN_FIELDS)).encode()
     ).hexdigest()
-    texts = (docs["title"].fillna("") + "\n" + docs["text"].fillna("")).tolist()
     cache = TokenCache(st.path / "cache" / "tokens")
-    return cache.get_or_build(docs["id"].tolist(), texts, settings, content, workers=workers)
+    path = cache.path_for(settings, content)
+    if path.is_file():
+        return path
+    texts = (f"{title or ''}\n{text or ''}"
+             for title, text in zip(st.iter_column("title"), st.iter_column("text")))
+    return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers)
 
 
 def _selected_batches(path: Path, mask: np.ndarray, batch_size: int = 5000) -> Iterator[list[list[str]]]:
@@ -115,8 +119,7 @@ def corpus_matrix(
     st = _store(store)
     settings = settings or TextSettings()
     path = token_cache_path(st, settings, workers=workers)
-    meta = st.read()
-    meta = meta.drop(columns=[c for c in ("text", "text_hash", "content_hash") if c in meta.columns])
+    meta = st.read(sort=False, exclude=["text", "text_hash", "content_hash"])
     mask = (selection or Selection()).apply(meta)
     if not mask.any():
         raise AnalysisError("the selection (dates/outlets) leaves no documents")

@@ -129,14 +129,33 @@ class Store:
         return h.hexdigest()
 
     # ------------------------------------------------------------------ reading
-    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+    def column_names(self) -> list[str]:
+        """Every stored column (core and extra), in first-seen order."""
+        names: list[str] = []
+        for path in self.part_paths:
+            names += [n for n in pq.read_schema(path).names if n not in names]
+        return names or list(CORE_COLUMNS)
+
+    def iter_column(self, column: str, batch_size: int = 5000):
+        """Stream one column's values in storage order (the order of ``read(sort=False)``)."""
+        for path in self.part_paths:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[column]):
+                yield from batch.column(0).to_pylist()
+
+    def read(self, columns: list[str] | None = None, *, sort: bool = True,
+             exclude: list[str] | None = None) -> pd.DataFrame:
         """The stored articles as a DataFrame, one row per article, sorted by date then id.
 
         Dtypes: ``date`` datetime64, ``outlet`` and ``camp`` categorical (categories in registry
         order), text columns pandas strings, ``n_words`` int64; extra columns kept as strings.
+        ``columns`` limits what is read (``id``, ``outlet``, ``camp`` and ``date`` always come);
+        ``exclude`` drops columns (e.g. ``["text"]`` to read metadata only); ``sort=False`` keeps
+        storage order, the order of :meth:`iter_column`.
         """
         if not self.exists:
             raise StoreError(f"{self.path}: no corpus store here (run `workbench corpus import ... --store {self.path}`)")
+        if exclude:
+            columns = [c for c in (columns or self.column_names()) if c not in exclude]
         want = None if columns is None else list(dict.fromkeys(["id", "outlet", "date", *columns]))
         tables = []
         for path in self.part_paths:
@@ -157,7 +176,8 @@ class Store:
         camp_col = pd.Categorical(df["outlet"].astype(object).map(camps), categories=camp_order)
         df.insert(2, "camp", camp_col)
         df["date"] = pd.to_datetime(df["date"])
-        df = df.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
+        if sort:
+            df = df.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
         if columns is not None:
             df = df[[c for c in dict.fromkeys(["id", "outlet", "camp", "date", *columns]) if c in df.columns]]
         return df
