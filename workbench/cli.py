@@ -126,6 +126,112 @@ def cmd_keyness(args) -> int:
     return 0
 
 
+def _corpus_store(corpus: str, registry: str | None = None) -> str:
+    """A store for a corpus file, imported once into build/stores/ (keyed by the file's content)."""
+    import hashlib
+    from pathlib import Path
+
+    from .corpus import import_sources, open_store
+    from .corpus.registry import PROJECT_ROOT
+
+    src = Path(corpus)
+    if not src.exists():
+        raise WorkbenchError(f"--corpus {corpus}: no such file or folder")
+    h = hashlib.sha256(src.read_bytes() if src.is_file() else str(src.resolve()).encode()).hexdigest()[:12]
+    store = PROJECT_ROOT / "build" / "stores" / f"{src.name.split('.')[0]}-{h}"
+    if not open_store(store).exists:
+        import_sources([src], store, registry=registry)
+    return str(store)
+
+
+def _run_one(notebook, params_file, cli_params, out, name, keep, pdf) -> int:
+    from .reports.run import run_report
+
+    res = run_report(notebook, params_file=params_file, cli_params=cli_params, out=out, name=name,
+                     keep=keep, pdf=pdf)
+    for m in res.messages:
+        print(m, file=sys.stderr)
+    print(f"report '{res.name}' written to {res.folder}")
+    return 0
+
+
+def _run_schedule(name: str) -> int:
+    import pandas as pd
+
+    from .corpus import open_store
+    from .reports.schedules import load_schedule, resolve_window
+
+    sch = load_schedule(name)
+    params = dict(sch.parameters)
+    store = str(sch.store) if sch.store else (_corpus_store(str(sch.corpus), sch.registry) if sch.corpus else None)
+    if store:
+        params["store"] = store
+    if sch.window:
+        end = None
+        if sch.window.get("anchor") == "corpus-end":
+            from .corpus.demo import demo_store
+
+            st = open_store(store or demo_store())
+            d = st.read(columns=[])["date"].max()
+            end = None if pd.isna(d) else d.date()
+        params["start"], params["end"] = resolve_window(sch.window, end)
+    return _run_one(sch.notebook, params, None, sch.output, sch.name, sch.keep, sch.pdf)
+
+
+def cmd_report(args) -> int:
+    import yaml
+
+    if args.list_parameters:
+        from .reports.parameters import declared_parameters
+        from .reports.run import DEFAULT_NOTEBOOK
+
+        for prm in declared_parameters(args.notebook or DEFAULT_NOTEBOOK).values():
+            print(f"{prm.name:<15} {prm.type_label:<18} default {prm.default!r:<30} {prm.help}")
+        return 0
+
+    if args.all or args.schedule:
+        if args.notebook or args.store or args.corpus or args.p or args.params:
+            raise WorkbenchError("--schedule/--all take their notebook and parameters from the schedule files")
+    if args.all:
+        from .reports.schedules import all_schedules
+
+        failed = []
+        paths = all_schedules()
+        if not paths:
+            raise WorkbenchError("no schedules in reports/schedules/ (see README: Scheduled reports)")
+        for path in paths:
+            try:
+                _run_schedule(str(path))
+            except WorkbenchError as e:
+                print(f"error: {e}", file=sys.stderr)
+                failed.append(path.stem)
+        if failed:
+            print(f"{len(failed)} of {len(paths)} scheduled reports failed: {', '.join(failed)}", file=sys.stderr)
+            return 3
+        return 0
+    if args.schedule:
+        return _run_schedule(args.schedule)
+    params_file = None
+    if args.params:
+        try:
+            with open(args.params, encoding="utf-8") as f:
+                params_file = yaml.safe_load(f) or {}
+        except OSError as e:
+            raise WorkbenchError(f"--params {args.params}: {e.strerror}") from None
+        except yaml.YAMLError as e:
+            raise WorkbenchError(f"--params {args.params}: not valid YAML: {' '.join(str(e).split())}") from None
+        if not isinstance(params_file, dict):
+            raise WorkbenchError(f"--params {args.params}: expected a mapping of parameter names to values")
+    cli_params = [tuple(p) for p in args.p or []]
+    if args.store and args.corpus:
+        raise WorkbenchError("give either --store or --corpus, not both")
+    if args.store:
+        cli_params.append(("store", args.store))
+    if args.corpus:
+        cli_params.append(("store", _corpus_store(args.corpus, args.registry)))
+    return _run_one(args.notebook, params_file, cli_params, args.out, args.name, args.keep, not args.no_pdf)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="workbench",
@@ -190,6 +296,28 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--plot", metavar="FILE.png", help="write the diverging bar chart (PNG and SVG)")
     k.add_argument("--json", action="store_true", help="print the top terms as JSON")
     k.set_defaults(func=cmd_keyness)
+
+    r = sub.add_parser(
+        "report", help="run a report notebook with papermill and render it to HTML and PDF",
+        description="Run a parameterised notebook (default: notebooks/framing_report.ipynb) in this "
+        "environment's kernel, then write reports/<name>/<YYYY-MM-DD_HHMMSS>/ with report.ipynb, "
+        "report.html, report.pdf, tables/, figures/ and manifest.json. Parameters are checked before "
+        "any kernel starts. Exit codes: 0 success, 2 bad parameters or input, 3 a report failed.",
+    )
+    r.add_argument("notebook", nargs="?", help="the notebook (default: notebooks/framing_report.ipynb)")
+    r.add_argument("--store", metavar="DIR", help="corpus store (default: the demo corpus)")
+    r.add_argument("--corpus", metavar="FILE", help="a corpus file to import (once) and report on")
+    r.add_argument("--registry", metavar="FILE", help="outlet registry for --corpus")
+    r.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), help="set a parameter (repeatable)")
+    r.add_argument("--params", metavar="FILE.yaml", help="parameters from a YAML file (-p wins)")
+    r.add_argument("--out", metavar="DIR", help="output root (default: reports/)")
+    r.add_argument("--name", help="report name (default: the notebook's name)")
+    r.add_argument("--keep", type=int, metavar="N", help="keep only the newest N successful runs of this report")
+    r.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    r.add_argument("--schedule", metavar="NAME", help="run reports/schedules/NAME.yaml")
+    r.add_argument("--all", action="store_true", help="run every schedule; continue past failures, exit 3 if any failed")
+    r.add_argument("--list-parameters", action="store_true", help="print the notebook's parameters and exit")
+    r.set_defaults(func=cmd_report)
     return p
 
 
@@ -209,6 +337,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # a bug: say so in one line, show the traceback only on request
+        import os
+
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"internal error: {type(e).__name__}: {e} (a bug; rerun with WORKBENCH_DEBUG=1 for the "
+              "traceback and please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -65,3 +65,27 @@ def format_summary(s: dict) -> str:
                                                    "first_date", "last_date"])
     lines += ["By outlet:", outlet.to_string(index=False)]
     return "\n".join(lines)
+
+
+def articles_by(df: pd.DataFrame, by: list[str] | str = ("camp", "outlet")) -> pd.DataFrame:
+    """Articles, words and date range per group (e.g. per camp and outlet): a tidy table."""
+    by = [by] if isinstance(by, str) else list(by)
+    out = (df.groupby(by, observed=True)
+           .agg(articles=("id", "size"), words=("n_words", "sum"), first=("date", "min"), last=("date", "max"))
+           .reset_index())
+    out["first"] = out["first"].dt.strftime("%Y-%m-%d")
+    out["last"] = out["last"].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def articles_per_period(df: pd.DataFrame, by: str = "camp", freq: str = "M") -> pd.DataFrame:
+    """Articles per period (``"M"`` months, ``"W"`` weeks) and group: periods × groups, zeros filled."""
+    if freq not in ("M", "W"):
+        raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}")
+    period = df["date"].dt.strftime("%Y-%m") if freq == "M" else df["date"].dt.strftime("%G-W%V")
+    table = pd.crosstab(period.rename("period"), df[by].astype(str))
+    if isinstance(df[by].dtype, pd.CategoricalDtype):
+        order = [str(c) for c in df[by].cat.categories if str(c) in table.columns]
+        table = table[order]
+    table.columns.name = by
+    return table

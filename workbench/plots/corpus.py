@@ -1,0 +1,38 @@
+"""Figures describing a corpus: articles per month by group (camp or outlet)."""
+from __future__ import annotations
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.figure import Figure
+
+from workbench.plots.fonts import font_rc, rtl
+from workbench.plots.keyness import A4_WIDTH_IN, REFERENCE_COLOR, TARGET_COLOR, _freeze_layout
+
+#: Okabe & Ito colour-blind-safe palette, used in order for groups.
+PALETTE = [TARGET_COLOR, REFERENCE_COLOR, "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+
+def articles_over_time_plot(monthly: pd.DataFrame, *, title: str | None = None,
+                            ylabel: str = "articles", width: float = A4_WIDTH_IN) -> Figure:
+    """Stacked bars of articles per period (rows of ``monthly``) and group (its columns).
+
+    ``monthly`` is what :func:`workbench.corpus.summary.articles_per_period` returns.
+    """
+    with mpl.rc_context(font_rc()):
+        fig = Figure(figsize=(width, 3.2), layout="constrained")
+        ax = fig.add_subplot()
+        bottom = None
+        x = range(len(monthly))
+        for i, col in enumerate(monthly.columns):
+            vals = monthly[col].to_numpy()
+            ax.bar(x, vals, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=rtl(str(col)), width=0.8)
+            bottom = vals if bottom is None else bottom + vals
+        ax.set_xticks(list(x), [str(i) for i in monthly.index], rotation=45 if len(monthly) > 8 else 0,
+                      ha="right" if len(monthly) > 8 else "center")
+        ax.set_ylabel(ylabel)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(frameon=False, ncols=min(4, len(monthly.columns)), loc="upper left", bbox_to_anchor=(0, 1.15))
+        if title:
+            fig.suptitle(rtl(title))
+        _freeze_layout(fig)
+    return fig
