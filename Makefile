@@ -10,7 +10,7 @@ DEMO_STORE := build/demo-store
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install report test lock clean demo-store
+.PHONY: install report test lock clean demo-store pdf-tools
 
 install: $(STAMP)
 
@@ -25,8 +25,22 @@ $(STAMP): requirements.lock pyproject.toml
 demo-store: $(STAMP)
 	$(BIN)/workbench corpus import corpus/demo/articles.jsonl --store $(DEMO_STORE) --quiet
 
-report: demo-store
+# Headless Chromium prints the HTML report to PDF. Installed with apt where we are root; otherwise
+# a hint is printed and reports come without PDF (the HTML is complete).
+pdf-tools:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	    || command -v google-chrome >/dev/null 2>&1 || [ -n "$$WORKBENCH_CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium for PDF reports (apt-get install chromium) ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	        chromium fonts-dejavu-core >/dev/null) || echo "could not install Chromium: reports will be HTML only"; \
+	else \
+	    echo "Chromium not found: reports will be HTML only. For PDF: sudo apt-get install chromium"; \
+	fi
+
+report: demo-store pdf-tools
 	$(BIN)/workbench corpus info --store $(DEMO_STORE)
+	$(BIN)/workbench report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -44,6 +44,8 @@ PACKAGES = ("workbench", "camel-tools", "pandas", "numpy", "scipy", "pyarrow", "
 class ReportError(WorkbenchError):
     """A report run failed; the message says which section and which error."""
 
+    exit_code = 3
+
 
 @dataclass
 class RunResult:
@@ -63,7 +65,8 @@ def ensure_kernel() -> str:
     spec_dir = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
     spec = spec_dir / "kernel.json"
     want = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.log_level=ERROR"],
         "display_name": "Python (Arabic media workbench)",
         "language": "python",
         "metadata": {"debugger": True},
@@ -206,7 +209,13 @@ def run_report(
         values = {**values, "output_dir": str(run_dir.resolve())} if "output_dir" in declared else values
         kernel = ensure_kernel()
         t0 = time.perf_counter()
+        import logging
+
         import papermill as pm
+
+        # papermill's own parameter inspection does not read annotated parameters and would warn
+        # "Passed unknown parameter" for valid ones; ours were checked above.
+        logging.getLogger("papermill").setLevel(logging.ERROR)
 
         try:
             pm.execute_notebook(str(nb_path), str(run_dir / "report.ipynb"), parameters=values,

@@ -17,6 +17,7 @@ checked like ``--params FILE`` values.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ import yaml
 from ..corpus.registry import PROJECT_ROOT
 from ..errors import WorkbenchError
 
-SCHEDULES = PROJECT_ROOT / "reports" / "schedules"
+SCHEDULES = Path(os.environ.get("WORKBENCH_SCHEDULES", PROJECT_ROOT / "reports" / "schedules"))
 _KEYS = {"name", "notebook", "store", "corpus", "registry", "window", "parameters", "output", "keep", "pdf"}
 _WINDOW = re.compile(r"^\s*(\d+)\s*(day|week|month)s?\s*$")
 
@@ -58,8 +59,9 @@ def _path(value, src: Path, fieldname: str) -> Path:
     return p if p.is_absolute() else PROJECT_ROOT / p
 
 
-def load_schedule(name_or_path: str | Path, folder: Path = SCHEDULES) -> Schedule:
+def load_schedule(name_or_path: str | Path, folder: Path | None = None) -> Schedule:
     """Read and check one schedule, by name (``folder/NAME.yaml``) or path."""
+    folder = folder or SCHEDULES
     path = Path(name_or_path)
     if not path.suffix:
         path = folder / f"{name_or_path}.yaml"
@@ -108,8 +110,8 @@ def load_schedule(name_or_path: str | Path, folder: Path = SCHEDULES) -> Schedul
     )
 
 
-def all_schedules(folder: Path = SCHEDULES) -> list[Path]:
-    return sorted(folder.glob("*.yaml"))
+def all_schedules(folder: Path | None = None) -> list[Path]:
+    return sorted((folder or SCHEDULES).glob("*.yaml"))
 
 
 def resolve_window(window: dict, corpus_end: dt.date | None, today: dt.date | None = None) -> tuple[str, str]:

@@ -1,0 +1,206 @@
+"""Reports: parameter checks before any kernel, failure handling, locking, reproducible re-runs, schedules."""
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from conftest import ROOT
+from workbench.cli import main
+from workbench.corpus import import_sources
+from workbench.reports.parameters import ParameterError, declared_parameters, resolve_parameters
+from workbench.reports.run import ReportError, _lock, run_report
+from workbench.reports.schedules import ScheduleError, load_schedule, resolve_window
+
+FRAMING = ROOT / "notebooks" / "framing_report.ipynb"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    store = tmp_path_factory.mktemp("demo") / "store"
+    import_sources([ROOT / "corpus/demo/articles.jsonl"], store)
+    return store
+
+
+def digest(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ----------------------------------------------------------------------------- parameters
+
+def test_parameters_are_declared_with_types_and_help():
+    params = declared_parameters(FRAMING)
+    assert params["start"].type == "date" and params["start"].optional
+    assert params["outlets"].type == "list[str]" and params["top_n"].default == 20
+    assert "YYYY-MM-DD" in params["start"].help
+
+
+@pytest.mark.parametrize("pairs,message", [
+    ([("colour", "red")], "unknown parameter 'colour' (-p); this notebook takes: store, group"),
+    ([("top_n", "many")], "parameter 'top_n': 'many' is not a valid int"),
+    ([("top_n", "0")], "parameter 'top_n': must be at least 1"),
+    ([("start", "2024-02-30")], "parameter 'start': '2024-02-30' is not a valid date or none (use YYYY-MM-DD)"),
+    ([("start", "2024-05-01"), ("end", "2024-04-01")], "parameter 'start' (2024-05-01) is after 'end' (2024-04-01)"),
+    ([("lang", "fr")], "parameter 'lang': 'fr' is not valid (valid: ar, en)"),
+    ([("group", "")], "parameter 'group': '' is not a valid str (a value is required)"),
+    ([("text_settings", "{teh: 1}")], "parameter 'text_settings': unknown text setting 'teh'"),
+])
+def test_bad_parameters_name_the_parameter(pairs, message):
+    with pytest.raises(ParameterError) as e:
+        resolve_parameters(declared_parameters(FRAMING), None, pairs)
+    assert message in str(e.value)
+
+
+def test_parameter_conversion_from_text_and_yaml():
+    d = declared_parameters(FRAMING)
+    v = resolve_parameters(d, {"outlets": ["a", "b"], "min_count": 3},
+                           [("start", "2024-01-05"), ("reference", "none"), ("text_settings", "{teh_marbuta: true}")])
+    assert v["outlets"] == ["a", "b"] and v["min_count"] == 3 and v["start"] == "2024-01-05"
+    assert v["reference"] is None and v["text_settings"] == {"teh_marbuta": True}
+    with pytest.raises(ParameterError, match="parameter 'min_count': '3' is not a valid int"):
+        resolve_parameters(d, {"min_count": "3"}, None)  # YAML values must already have the type
+
+
+def test_corpus_checks_happen_before_any_kernel(demo, tmp_path, capsys):
+    out = tmp_path / "reports"
+    rc = main(["report", "--store", str(demo), "-p", "group", "outlet", "-p", "target", "sana",
+               "--out", str(out), "--no-pdf"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "parameter 'target': 'sana' is not a value of 'outlet' (valid: al-hisn-al-watani" in err
+    assert not out.exists()  # nothing was started or written
+
+
+# ----------------------------------------------------------------------------- runs
+
+def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
+    out = tmp_path / "reports"
+    a = run_report(FRAMING, cli_params=[("store", str(demo)), ("top_n", "10")], out=out, pdf=False)
+    b = run_report(FRAMING, cli_params=[("store", str(demo)), ("top_n", "10")], out=out, pdf=False)
+    assert a.folder != b.folder and a.folder.parent == out / "framing_report"
+    for f in ("report.ipynb", "report.html", "manifest.json", "tables/keyness_top_terms.csv",
+              "tables/articles_by_outlet.csv", "tables/keyness_all_terms.csv",
+              "figures/keyness_bars.png", "figures/keyness_bars.svg", "figures/fightin_words.png"):
+        assert (a.folder / f).is_file(), f
+    da, db = digest(a.folder), digest(b.folder)
+    for f in da:
+        if f.startswith(("tables/", "figures/")):
+            assert da[f] == db[f], f"{f} differs between two identical runs"
+    csv = (a.folder / "tables/keyness_top_terms.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf") and "النظام".encode() in csv
+    m = json.loads((a.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert m["parameters"]["top_n"] == 10 and m["corpus"]["articles"] == 300
+    assert m["corpus"]["fingerprint"] and m["text_settings"]["fingerprint"]
+    assert m["packages"]["camel-tools"] == "1.6.0" and "papermill" in m["packages"]
+    assert [s["section"] for s in m["sections"]] == ["corpus", "keyness", "reproducibility"]
+    assert m["outputs"]["tables/keyness_top_terms.csv"] == da["tables/keyness_top_terms.csv"]
+    html = (a.folder / "report.html").read_text(encoding="utf-8")
+    assert 'dir="rtl"' in html and "output_dir" not in html and "import pandas" not in html
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert a.folder.name in index and b.folder.name in index
+    assert (out / "framing_report" / "latest").resolve() == b.folder.resolve()
+
+
+def failing_notebook(tmp_path: Path) -> Path:
+    nb = new_notebook(cells=[
+        new_code_cell("x: int = 1  # a number\noutput_dir: str | None = None  # set by the runner",
+                      metadata={"tags": ["parameters"]}),
+        new_code_cell("from workbench.reports.notebook import ReportContext\nreport = ReportContext(output_dir)"),
+        new_markdown_cell("## Step"),
+        new_code_cell("with report.section('arithmetic'):\n    1 / (x - 1)"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_failing_cell_stops_with_summary_and_keeps_earlier_reports(tmp_path, capsys):
+    nb = failing_notebook(tmp_path)
+    out = tmp_path / "reports"
+    good = run_report(nb, cli_params=[("x", "2")], out=out, pdf=False)
+    before = digest(good.folder)
+    rc = main(["report", str(nb), "-p", "x", "1", "--out", str(out), "--no-pdf"])
+    assert rc == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "report 'broken' failed in section 'arithmetic', cell 4: ZeroDivisionError: division by zero" in err[0]
+    failed = [p for p in (out / "broken").iterdir() if p.name.endswith(".failed")]
+    assert len(failed) == 1 and (failed[0] / "report.ipynb").is_file()
+    assert digest(good.folder) == before                       # the earlier report is untouched
+    assert (out / "broken" / "latest").resolve() == good.folder.resolve()
+    assert good.folder.name in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_two_runs_cannot_write_the_same_place(tmp_path):
+    nb = failing_notebook(tmp_path)
+    out = tmp_path / "reports"
+    with _lock(out / "broken"):
+        with pytest.raises(ReportError, match="another report run is writing here"):
+            run_report(nb, cli_params=[("x", "2")], out=out, pdf=False)
+
+
+def test_keep_prunes_old_runs(tmp_path):
+    nb = failing_notebook(tmp_path)
+    out = tmp_path / "reports"
+    for _ in range(3):
+        last = run_report(nb, cli_params=[("x", "2")], out=out, pdf=False, keep=2)
+    runs = [p for p in (out / "broken").iterdir() if p.is_dir() and not p.is_symlink()]
+    assert len(runs) == 2 and last.folder in runs
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") or os.environ.get("WORKBENCH_CHROMIUM")),
+                    reason="Chromium is not installed (make report installs it where it can)")
+def test_report_pdf(demo, tmp_path):
+    res = run_report(FRAMING, cli_params=[("store", str(demo))], out=tmp_path, pdf=True)
+    pdf = (res.folder / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+
+
+# ----------------------------------------------------------------------------- schedules
+
+def test_window_resolution():
+    assert resolve_window({"last": "7 days"}, None, dt.date(2024, 3, 10)) == ("2024-03-04", "2024-03-10")
+    assert resolve_window({"last": "2 weeks", "anchor": "corpus-end"}, dt.date(2024, 8, 28)) == ("2024-08-15", "2024-08-28")
+    assert resolve_window({"last": "1 month"}, None, dt.date(2024, 3, 31)) == ("2024-03-01", "2024-03-31")
+
+
+def test_schedule_errors(tmp_path):
+    bad = tmp_path / "s.yaml"
+    bad.write_text("window: {last: a fortnight}\n", encoding="utf-8")
+    with pytest.raises(ScheduleError, match="window.last: 'a fortnight' is not like '7 days'"):
+        load_schedule(bad)
+    bad.write_text("colour: red\n", encoding="utf-8")
+    with pytest.raises(ScheduleError, match="unknown field 'colour'"):
+        load_schedule(bad)
+    with pytest.raises(ScheduleError, match="no such schedule"):
+        load_schedule("nope", folder=tmp_path)
+
+
+def test_run_all_schedules_continues_past_a_failure(demo, tmp_path, monkeypatch, capsys):
+    sched = tmp_path / "schedules"
+    sched.mkdir()
+    out = tmp_path / "reports"
+    (sched / "a-good.yaml").write_text(
+        f"store: {demo}\nwindow: {{last: 8 weeks, anchor: corpus-end}}\noutput: {out}\npdf: false\n"
+        "parameters: {top_n: 5, min_count: 2}\n", encoding="utf-8")
+    (sched / "b-bad.yaml").write_text(
+        f"store: {demo}\noutput: {out}\npdf: false\nparameters: {{target: nobody}}\n", encoding="utf-8")
+    monkeypatch.setattr("workbench.reports.schedules.SCHEDULES", sched)
+    assert main(["report", "--all"]) == 3
+    err = capsys.readouterr().err
+    assert "parameter 'target': 'nobody' is not a value of 'camp'" in err and "1 of 2 scheduled reports failed: b-bad" in err
+    run = next(p for p in (out / "a-good").iterdir() if p.is_dir() and not p.is_symlink())
+    params = json.loads((run / "manifest.json").read_text(encoding="utf-8"))["parameters"]
+    assert (params["start"], params["end"]) == ("2024-07-04", "2024-08-28")
+
+
+def test_shipped_schedule_loads():
+    s = load_schedule(ROOT / "reports/schedules/weekly-demo.yaml")
+    assert s.notebook == FRAMING and s.window["anchor"] == "corpus-end" and s.keep == 8
