@@ -33,7 +33,7 @@ pdf-tools:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Chromium for PDF reports (apt-get install chromium) ..."; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	        chromium fonts-dejavu-core >/dev/null) || echo "could not install Chromium: reports will be HTML only"; \
+	        chromium poppler-utils fonts-dejavu-core >/dev/null) || echo "could not install Chromium: reports will be HTML only"; \
 	else \
 	    echo "Chromium not found: reports will be HTML only. For PDF: sudo apt-get install chromium"; \
 	fi

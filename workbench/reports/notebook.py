@@ -99,7 +99,9 @@ class ReportContext:
         if caption:
             _markdown(f"**{caption}**")
         shown = df if show is None else df.head(show)
-        _display(shown.style.hide(axis="index").format(precision=3) if not index else shown)
+        # a fixed Styler uuid keeps report.html byte-identical across runs
+        styler = shown.style.set_uuid(name).format(precision=3)
+        _display(styler.hide(axis="index") if not index else styler)
         return df
 
     def figure(self, fig, name: str, *, caption: str | None = None) -> None:

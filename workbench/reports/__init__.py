@@ -1,0 +1,1 @@
+"""Reports: parameterised notebooks executed with papermill and rendered to RTL HTML/PDF."""
