@@ -100,7 +100,9 @@ class ReportContext:
             _markdown(f"**{caption}**")
         shown = df if show is None else df.head(show)
         # a fixed Styler uuid keeps report.html byte-identical across runs
-        styler = shown.style.set_uuid(name).format(precision=3)
+        pcols = [c for c in shown.columns if str(c).lower().startswith("p")
+                 and pd.api.types.is_float_dtype(shown[c])]
+        styler = shown.style.set_uuid(name).format(precision=3).format("{:.2e}", subset=pcols)
         _display(styler.hide(axis="index") if not index else styler)
         return df
 
