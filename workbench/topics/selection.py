@@ -1,0 +1,179 @@
+"""Choosing the number of topics K: held-out coherence and perplexity over a range of K.
+
+There is no "true" K; the usual practice is to fit a range of K and weigh how interpretable the
+topics are against how well the model predicts unseen text:
+
+* **Coherence c_v** (Röder, Both & Hinneburg 2015, "Exploring the Space of Topic Coherence
+  Measures", WSDM): for the top words of each topic, NPMI of word pairs counted in sliding windows
+  of 110 tokens, compared as context vectors by cosine similarity; the mean over topics, roughly in
+  [0, 1], higher = topics whose top words tend to occur together. It agrees best with human
+  judgements among the measures Röder et al. tested.
+* **Coherence c_npmi**: the mean normalised pointwise mutual information (Bouma 2009,
+  "Normalized (Pointwise) Mutual Information in Collocation Extraction", GSCL) of the top-word
+  pairs, windows of 10 tokens; in [-1, 1], higher = better.
+* **Held-out perplexity**: how surprised the model is by words of documents it was not trained on,
+  ``exp(−bound)`` where ``bound`` is gensim's per-word variational lower bound of the held-out
+  log-likelihood (Hoffman, Blei & Bach 2010); lower = better. (gensim's own log message prints
+  ``2^(−bound)``; the bound is in nats, so we use ``exp``.) Perplexity usually keeps falling as K
+  grows, so it is read together with coherence, not alone.
+
+:func:`select_k` fits each K on a seeded 90 % of the documents and computes both coherences on the
+texts of the held-out 10 % (``holdout``), so a topic's top words must co-occur in documents the
+model never saw.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..matrix import DocumentTermMatrix
+from .lda import (BowCorpus, TopicError, TopicModel, _check_k, _dictionary, document_texts, fit_topics,
+                  topic_terms)
+
+__all__ = ["heldout_split", "coherence", "heldout_perplexity", "select_k", "COHERENCE_MEASURES"]
+
+COHERENCE_MEASURES = ("c_v", "c_npmi", "u_mass", "c_uci")
+
+
+def heldout_split(n_docs: int, holdout: float = 0.1, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split of ``range(n_docs)`` into (train, held-out) row positions, each sorted.
+
+    ``holdout`` is the share held out, in [0, 0.5]; 0 gives an empty held-out set.
+    """
+    if not 0.0 <= float(holdout) <= 0.5:
+        raise TopicError(f"holdout must be a share between 0 and 0.5 (got {holdout})")
+    n_hold = int(round(float(holdout) * n_docs))
+    if holdout > 0 and n_hold < 1:
+        raise TopicError(f"holdout={holdout} of {n_docs} documents holds out no document; raise holdout or use 0")
+    perm = np.random.default_rng(int(seed)).permutation(n_docs)
+    return np.sort(perm[n_hold:]), np.sort(perm[:n_hold])
+
+
+def _subset(dtm: DocumentTermMatrix, rows: np.ndarray) -> DocumentTermMatrix:
+    meta = {**dtm.meta, "rows_of": dtm.meta.get("rows_of") or "subset", "n_rows_parent": dtm.n_docs}
+    return DocumentTermMatrix(dtm.X[rows].tocsr(), dtm.vocab, dtm.docs.iloc[rows].reset_index(drop=True), meta)
+
+
+def coherence(tm: TopicModel, texts: Sequence[Sequence[str]], measure: str = "c_v", *, topn: int = 10,
+              lam: float = 1.0, per_topic: bool = False, processes: int = 1):
+    """Coherence of the topics' top ``topn`` terms on ``texts`` (gensim ``CoherenceModel``).
+
+    ``measure``: ``"c_v"`` (Röder et al. 2015) or ``"c_npmi"`` (Bouma 2009; also ``"u_mass"``,
+    ``"c_uci"``). Top terms are ranked by relevance with weight ``lam`` (1.0 = by probability, as
+    coherence is usually reported). Returns the mean over topics, or one value per topic with
+    ``per_topic=True``.
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    if measure not in COHERENCE_MEASURES:
+        raise TopicError(f"unknown coherence measure {measure!r}; use one of {', '.join(COHERENCE_MEASURES)}")
+    if not len(texts):
+        raise TopicError("coherence needs at least one text (the held-out set is empty: use holdout > 0)")
+    top = topic_terms(tm, topn, lam)
+    topics = [list(g["term"]) for _, g in top.groupby("topic", sort=True)]
+    cm = CoherenceModel(topics=topics, texts=[list(t) for t in texts], dictionary=_dictionary(tm.vocab),
+                        coherence=measure, topn=topn, processes=processes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vals = np.asarray(cm.get_coherence_per_topic(), dtype=np.float64)
+    # a topic whose top words do not occur in the texts has no defined coherence (NaN, not ±inf)
+    vals = np.where(np.isfinite(vals), vals, np.nan)
+    if per_topic:
+        return vals
+    return float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+
+
+def heldout_perplexity(tm: TopicModel, X, rows: Sequence[int] | np.ndarray | None = None, *,
+                       seed: int = 0) -> tuple[float, float]:
+    """(per-word bound, perplexity) of the documents ``rows`` of ``X`` under the model.
+
+    The bound is gensim's ``log_perplexity`` (per-word variational lower bound of the log-likelihood,
+    in nats; Hoffman et al. 2010); perplexity = ``exp(−bound)``. The random start of inference is
+    seeded, so the numbers are reproducible.
+    """
+    from gensim.utils import get_random_state
+
+    corpus = BowCorpus(X, rows)
+    if len(corpus) == 0:
+        raise TopicError("no held-out documents to compute perplexity on (use holdout > 0)")
+    model = tm.model
+    model.random_state = get_random_state(int(seed))
+    # log_perplexity on the whole held-out set as one chunk scales the bound like gensim does
+    chunk = list(corpus)
+    bound = float(model.log_perplexity(chunk, total_docs=len(chunk)))
+    return bound, float(np.exp(-bound))
+
+
+def select_k(
+    dtm: DocumentTermMatrix,
+    k_range: Iterable[int],
+    *,
+    seed: int = 42,
+    holdout: float = 0.1,
+    measures: Sequence[str] = ("c_v", "c_npmi"),
+    topn: int = 10,
+    texts: Sequence[Sequence[str]] | None = None,
+    coherence_on: str = "auto",
+    min_heldout: int = 500,
+    cache_dir: str | os.PathLike | None = None,
+    **lda_params,
+) -> pd.DataFrame:
+    """Fit one LDA model per K and report held-out coherence and perplexity, tidy.
+
+    Each model is :func:`~workbench.topics.lda.fit_topics` (same ``seed`` and ``lda_params``) on
+    the training rows of :func:`heldout_split` (``holdout`` share held out, seeded by ``seed``);
+    coherence (``measures``, top ``topn`` terms by probability) is computed on the held-out
+    documents' token lists (:func:`~workbench.topics.lda.document_texts`, or ``texts``: one token
+    list per coherence document) and perplexity on their counts.
+
+    ``coherence_on``: ``"heldout"``; ``"all"`` (every document — on a small corpus a held-out set
+    is too small for the top words of every topic to occur in it, and their coherence would be
+    undefined); ``"auto"`` (default): held-out if it has at least ``min_heldout`` documents, else
+    all. Perplexity is always on the held-out documents (on the training ones if ``holdout=0``).
+    Topics whose top words do not occur in the texts are left out of the mean coherence.
+
+    Returns one row per K: ``k, c_v, c_npmi`` (the requested measures), ``log_perplexity`` (per-word
+    bound), ``perplexity``, ``n_train, n_heldout, coherence_on, seconds, cached``. ``attrs`` hold the seed, holdout and
+    the LDA parameters. Models are cached with ``cache_dir`` like :func:`fit_topics`.
+    """
+    ks = sorted({_check_k(k) for k in k_range})
+    if not ks:
+        raise TopicError("k_range is empty; give the numbers of topics to compare, e.g. range(5, 31, 5)")
+    for m in measures:
+        if m not in COHERENCE_MEASURES:
+            raise TopicError(f"unknown coherence measure {m!r}; use one of {', '.join(COHERENCE_MEASURES)}")
+    if coherence_on not in ("auto", "heldout", "all"):
+        raise TopicError(f"coherence_on must be 'auto', 'heldout' or 'all' (got {coherence_on!r})")
+    train, held = heldout_split(dtm.n_docs, holdout, seed)
+    if coherence_on == "auto":
+        coherence_on = "heldout" if len(held) >= min_heldout else "all"
+    if coherence_on == "heldout" and not len(held):
+        raise TopicError("coherence_on='heldout' needs holdout > 0")
+    coh_rows = held if coherence_on == "heldout" else np.arange(dtm.n_docs)
+    if texts is None:
+        texts = document_texts(dtm, coh_rows)
+    elif len(texts) != len(coh_rows):
+        raise TopicError(f"texts has {len(texts)} token lists but coherence is computed on {len(coh_rows)} "
+                         f"documents (coherence_on={coherence_on!r})")
+    perp_rows = held if len(held) else train
+    sub = _subset(dtm, train) if len(held) else dtm
+    rows = []
+    for k in ks:
+        t0 = time.perf_counter()
+        tm = fit_topics(sub, k, seed=seed, cache_dir=cache_dir, **lda_params)
+        row = {"k": k}
+        for m in measures:
+            row[m] = coherence(tm, texts, m, topn=topn)
+        bound, perp = heldout_perplexity(tm, dtm.X, perp_rows, seed=seed)
+        row.update({"log_perplexity": bound, "perplexity": perp, "n_train": int(sub.n_docs),
+                    "n_heldout": int(len(held)), "coherence_on": coherence_on,
+                    "seconds": time.perf_counter() - t0,
+                    "cached": bool(tm.info.get("cached"))})
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs = {"seed": int(seed), "holdout": float(holdout), "topn": int(topn), "measures": list(measures),
+                "lda_params": {k: v for k, v in tm.params.items() if k not in ("k", "cache_key")}}
+    return df
