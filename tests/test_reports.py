@@ -85,6 +85,7 @@ def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     b = run_report(FRAMING, cli_params=[("store", str(demo)), ("top_n", "10")], out=out, pdf=False)
     assert a.folder != b.folder and a.folder.parent == out / "framing_report"
     for f in ("report.ipynb", "report.html", "manifest.json", "tables/keyness_top_terms.csv",
+              "tables/topics.csv", "tables/topic_prevalence_difference.csv", "figures/topic_map.png",
               "tables/articles_by_outlet.csv", "tables/keyness_all_terms.csv",
               "figures/keyness_bars.png", "figures/keyness_bars.svg", "figures/fightin_words.png"):
         assert (a.folder / f).is_file(), f
@@ -99,7 +100,7 @@ def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     assert m["parameters"]["top_n"] == 10 and m["corpus"]["articles"] == 300
     assert m["corpus"]["fingerprint"] and m["text_settings"]["fingerprint"]
     assert m["packages"]["camel-tools"] == "1.6.0" and "papermill" in m["packages"]
-    assert [s["section"] for s in m["sections"]] == ["corpus", "keyness", "reproducibility"]
+    assert [s["section"] for s in m["sections"]] == ["corpus", "keyness", "topics", "reproducibility"]
     assert m["outputs"]["tables/keyness_top_terms.csv"] == da["tables/keyness_top_terms.csv"]
     html = (a.folder / "report.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in html and "output_dir" not in html and "import pandas" not in html

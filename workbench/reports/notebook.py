@@ -91,16 +91,18 @@ class ReportContext:
     # ------------------------------------------------------------------ results
     def table(self, df: pd.DataFrame, name: str, *, caption: str | None = None, index: bool = False,
               show: int | None = None) -> pd.DataFrame:
-        """Display ``df`` (its first ``show`` rows) and save it whole as ``tables/<name>.csv``."""
+        """Display ``df`` (its first ``show`` rows; 0: none) and save it whole as ``tables/<name>.csv``."""
         if self.output_dir is not None:
             write_csv(df, self.output_dir / "tables" / f"{name}.csv", index=index)
             self.tables.append(f"tables/{name}.csv")
             self._write_sections(running=self.current)
+        if show == 0:  # saved, not shown (e.g. the data behind a figure)
+            return df
         if caption:
             _markdown(f"**{caption}**")
         shown = df if show is None else df.head(show)
         # a fixed Styler uuid keeps report.html byte-identical across runs
-        pcols = [c for c in shown.columns if str(c).lower().startswith("p")
+        pcols = [c for c in shown.columns if str(c).lower() in ("p", "p_adj", "p adj.", "p_value")
                  and pd.api.types.is_float_dtype(shown[c])]
         styler = shown.style.set_uuid(name).format(precision=3).format("{:.2e}", subset=pcols)
         _display(styler.hide(axis="index") if not index else styler)

@@ -8,7 +8,7 @@ with an annotation giving the type and a comment giving the help text::
     top_n: int = 20                   # terms shown per side
 
 Types understood: ``str``, ``int``, ``float``, ``bool``, ``date`` (an ISO date written as a string),
-``list[str]``, ``dict`` (e.g. text settings), each optionally ``| None``. Values from the command line (strings) are converted to
+``list[str]``, ``list[int]``, ``dict`` (e.g. text settings), each optionally ``| None``. Values from the command line (strings) are converted to
 the declared type; values from a YAML file must already fit it. Unknown names and values of the
 wrong type are one-line errors naming the parameter. Checks that need the corpus (groups,
 outlets) are in :func:`check_against_corpus`.
@@ -47,7 +47,7 @@ class Parameter:
         return self.type + (" or none" if self.optional else "")
 
 
-_TYPES = {"str", "int", "float", "bool", "date", "list[str]", "dict"}
+_TYPES = {"str", "int", "float", "bool", "date", "list[str]", "list[int]", "dict"}
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off"}
 
@@ -162,6 +162,15 @@ def _convert(p: Parameter, value: Any, from_text: bool) -> Any:
         if not isinstance(value, dict):
             raise bad("use a mapping such as {teh_marbuta: true}")
         return dict(value)
+    if t == "list[int]":
+        if isinstance(value, str) and from_text:
+            try:
+                value = [int(v) for v in value.split(",") if v.strip()]
+            except ValueError:
+                raise bad("use whole numbers, e.g. 10,15,20") from None
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise bad("use a list of whole numbers, or N,N on the command line")
+        return list(value)
     if t == "list[str]":
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
@@ -205,7 +214,12 @@ def resolve_parameters(
             TextSettings.from_dict(values["text_settings"] or {})
         except ValueError as e:
             raise ParameterError(f"parameter 'text_settings': {e}") from None
-    for name in ("top_n", "min_count", "k"):
+    if values.get("k") is not None and values["k"] < 2:
+        raise ParameterError(f"parameter 'k': a topic model needs at least 2 topics (got {values['k']})")
+    for v in values.get("k_range") or []:
+        if v < 2:
+            raise ParameterError(f"parameter 'k_range': every K must be at least 2 (got {v})")
+    for name in ("top_n", "min_count"):
         if name in values and isinstance(values[name], int) and values[name] < 1:
             raise ParameterError(f"parameter '{name}': must be at least 1 (got {values[name]})")
     return values
