@@ -55,6 +55,9 @@ def test_selection_and_grouping_by_month_and_outlet(demo_store):
         corpus_matrix(demo_store, selection=Selection(outlets=["nope"]))
     with pytest.raises(AnalysisError, match="'regim' is not a value of 'camp'.*opposition, regime"):
         compare(demo_store, "camp", "regim")
+    with pytest.raises(AnalysisError, match="min_outlets=2 but the target group 'sijil-al-huriya' has only 1 outlet"):
+        compare(demo_store, "outlet", "sijil-al-huriya", min_outlets=2)
+    assert (compare(demo_store, "camp", "regime", min_outlets=3)["outlets_target"].dropna() >= 0).all()
 
 
 def test_cli_keyness_table_csv_and_plot(demo_store, tmp_path, capsys):

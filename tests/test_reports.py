@@ -75,6 +75,9 @@ def test_corpus_checks_happen_before_any_kernel(demo, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "parameter 'target': 'sana' is not a value of 'outlet' (valid: al-hisn-al-watani" in err
     assert not out.exists()  # nothing was started or written
+    rc = main(["report", "--store", str(demo), "-p", "group", "outlet", "-p", "target", "sijil-al-huriya",
+               "-p", "reference", "awraq-al-rabi", "-p", "min_outlets", "2", "--out", str(out)])
+    assert rc == 2 and "parameter 'min_outlets': 2 outlets are required but the target group" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- runs

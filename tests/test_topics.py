@@ -286,3 +286,17 @@ def test_egypt2013_sample():
         assert prev.max() < 0.5  # no single topic swallows the corpus
         diff = prevalence_difference(tm, by="camp", target="brotherhood", reference="state", n_boot=500)
         assert diff["excludes_zero"].any()  # the Brotherhood's site and the state press differ in topics
+
+
+def test_prevalence_heatmap_has_one_cell_per_topic_and_outlet():
+    import pandas as pd
+
+    from workbench.plots.topics import prevalence_heatmap
+
+    prev = pd.DataFrame({"topic": [0, 0, 1, 1, 2, 2], "group": ["a", "b"] * 3,
+                         "prevalence": [0.5, 0.1, 0.3, 0.6, 0.2, 0.3]})
+    fig = prevalence_heatmap(prev, {0: "الجيش", 1: "قوات النظام", 2: "x"}, groups=["b", "a"])
+    ax = fig.axes[0]
+    assert ax.images[0].get_array().shape == (3, 2)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["b", "a"]
+    assert len([t for t in ax.texts if t.get_text() == "0.60"]) == 1

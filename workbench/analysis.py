@@ -177,6 +177,14 @@ def compare(
     dtm = dtm or corpus_matrix(store, settings, selection, ngrams=ngrams, workers=workers)
     t = group_mask(dtm.docs, group, target)
     r = group_mask(dtm.docs, group, reference) if reference is not None else ~t
+    outlets = dtm.docs["outlet"].astype(str)
+    for side, mask, value in (("target", t, target), ("reference", r, reference)):
+        n = outlets[mask].nunique()
+        if min_outlets > 1 and n < min_outlets:
+            raise AnalysisError(
+                f"min_outlets={min_outlets} but the {side} group '{value if value is not None else 'rest'}' "
+                f"has only {n} outlet(s), so no term could be key for it; lower min_outlets"
+            )
     tname = target if isinstance(target, str) else "+".join(target)
     rname = (reference if isinstance(reference, str) else "+".join(reference)) if reference is not None else f"not {tname}"
     table = keyness(

@@ -28,7 +28,7 @@ from workbench.plots.fonts import font_rc, rtl
 from workbench.plots.keyness import (A4_WIDTH_IN, REFERENCE_COLOR, TARGET_COLOR, _freeze_layout,
                                      _place_labels, save_figure)
 
-__all__ = ["coherence_plot", "topic_terms_frame", "prevalence_plot", "prevalence_difference_plot",
+__all__ = ["coherence_plot", "topic_terms_frame", "prevalence_plot", "prevalence_heatmap", "prevalence_difference_plot",
            "prevalence_over_time_plot", "topic_map_plot", "save_figure"]
 
 #: Okabe & Ito colour-blind-safe palette, used in order for groups.
@@ -388,4 +388,38 @@ def topic_map_plot(
                                 arrowprops=dict(arrowstyle="-", lw=0.4, color="0.5", shrinkA=0, shrinkB=2))
                 else:
                     ann.set_position((dx, dy))
+    return fig
+
+
+def prevalence_heatmap(table: pd.DataFrame, labels: Mapping[int, str] | None = None, *,
+                       groups: Sequence[str] | None = None, title: str | None = None,
+                       width: float = A4_WIDTH_IN, row_height: float = 0.26, fontsize: float = 7.5) -> Figure:
+    """Topics × groups (e.g. outlets) heat map of mean topic proportion, each cell annotated.
+
+    For many groups, where :func:`prevalence_plot`'s whiskers would pile up; the intervals stay in
+    the table from :func:`workbench.topics.prevalence.topic_prevalence`.
+    """
+    _need(table, ["topic", "group", "prevalence"], "topic_prevalence")
+    wide = table.pivot(index="topic", columns="group", values="prevalence")
+    if groups is not None:
+        wide = wide[[g for g in groups if g in wide.columns]]
+    wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index]
+    with mpl.rc_context(font_rc()):
+        fig = Figure(figsize=(width, 1.6 + row_height * len(wide)), layout="constrained")
+        ax = fig.add_subplot()
+        vals = wide.to_numpy()
+        im = ax.imshow(vals, aspect="auto", cmap="Blues", vmin=0, vmax=max(float(np.nanmax(vals)), 1e-9))
+        ax.set_yticks(range(len(wide)), [rtl(_label_of(labels, int(t))) for t in wide.index], fontsize=fontsize)
+        ax.set_xticks(range(wide.shape[1]), [rtl(str(g)) for g in wide.columns], rotation=40, ha="right",
+                      fontsize=fontsize)
+        top = np.nanmax(vals) if vals.size else 1
+        for i in range(vals.shape[0]):
+            for j in range(vals.shape[1]):
+                v = vals[i, j]
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=fontsize - 1.5,
+                        color="white" if v > 0.6 * top else "black")
+        fig.colorbar(im, ax=ax, shrink=0.6, label="mean topic proportion θ")
+        if title:
+            ax.set_title(rtl(title))
+        _freeze_layout(fig)
     return fig

@@ -112,6 +112,8 @@ def _convert(p: Parameter, value: Any, from_text: bool) -> Any:
     def bad(why: str = "") -> ParameterError:
         return ParameterError(f"parameter '{p.name}': {value!r} is not a valid {p.type_label}" + (f" ({why})" if why else ""))
 
+    if from_text and p.type.startswith("list[") and isinstance(value, str) and not value.strip():
+        return []  # -p k_range "" : an empty list
     if value is None or (from_text and isinstance(value, str) and value.strip().lower() in ("none", "null", "")):
         if p.optional:
             return None
@@ -246,6 +248,18 @@ def check_against_corpus(values: dict[str, Any], docs) -> None:
                     )
         if values.get("target") is not None and values.get("target") == values.get("reference"):
             raise ParameterError("parameters 'target' and 'reference' name the same group")
+        need = values.get("min_outlets") or 1
+        for name in ("target", "reference"):
+            v = values.get(name)
+            if v is None or need <= 1:
+                continue
+            sel = docs[group].astype(str).isin([v] if isinstance(v, str) else v)
+            n = docs.loc[sel, "outlet"].nunique()
+            if n < need:
+                raise ParameterError(
+                    f"parameter 'min_outlets': {need} outlets are required but the {name} group '{v}' has "
+                    f"only {n}; no term could be key for it (use min_outlets {n})"
+                )
     outlets = values.get("outlets")
     if outlets:
         valid = sorted(docs["outlet"].astype(str).unique())
