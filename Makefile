@@ -22,8 +22,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-demo-store: $(STAMP)
+demo-store: $(DEMO_STORE)/catalogue.json
+
+$(DEMO_STORE)/catalogue.json: corpus/demo/articles.jsonl corpus/demo/outlets.yaml $(STAMP)
 	$(BIN)/workbench corpus import corpus/demo/articles.jsonl --store $(DEMO_STORE) --quiet
+	@touch $@
 
 # Headless Chromium prints the HTML report to PDF. Installed with apt where we are root; otherwise
 # a hint is printed and reports come without PDF (the HTML is complete).
