@@ -209,3 +209,10 @@ def test_run_all_schedules_continues_past_a_failure(demo, tmp_path, monkeypatch,
 def test_shipped_schedule_loads():
     s = load_schedule(ROOT / "reports/schedules/weekly-demo.yaml")
     assert s.notebook == FRAMING and s.window["anchor"] == "corpus-end" and s.keep == 8
+
+
+def test_missing_chromium_still_gives_html_and_says_how_to_get_pdf(tmp_path, monkeypatch):
+    monkeypatch.setattr("workbench.reports.render.chromium_path", lambda: None)
+    res = run_report(failing_notebook(tmp_path), cli_params=[("x", "2")], out=tmp_path / "r", pdf=True)
+    assert (res.folder / "report.html").is_file() and not (res.folder / "report.pdf").exists()
+    assert any("apt-get install chromium" in m for m in res.messages)
