@@ -37,3 +37,13 @@ outlets:
         encoding="utf-8",
     )
     return p
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """The bundled demo corpus imported once per test session (read-only for tests)."""
+    from workbench.corpus import import_sources
+
+    store = tmp_path_factory.mktemp("demo") / "store"
+    import_sources([ROOT / "corpus" / "demo" / "articles.jsonl"], store)
+    return store

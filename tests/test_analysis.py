@@ -16,13 +16,6 @@ from workbench.text.normalise import normalise
 DEMO = ROOT / "corpus" / "demo"
 
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = tmp_path_factory.mktemp("demo") / "store"
-    import_sources([DEMO / "articles.jsonl"], store)
-    return store
-
-
 def test_planted_camp_namings_are_the_top_keywords(demo_store):
     planted = yaml.safe_load((DEMO / "planted.yaml").read_text(encoding="utf-8"))
     s = TextSettings()

@@ -20,11 +20,9 @@ from workbench.reports.schedules import ScheduleError, load_schedule, resolve_wi
 FRAMING = ROOT / "notebooks" / "framing_report.ipynb"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    store = tmp_path_factory.mktemp("demo") / "store"
-    import_sources([ROOT / "corpus/demo/articles.jsonl"], store)
-    return store
+@pytest.fixture
+def demo(demo_store):
+    return demo_store
 
 
 def digest(folder: Path) -> dict:

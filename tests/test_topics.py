@@ -24,13 +24,6 @@ K = 20
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = tmp_path_factory.mktemp("topics-demo") / "store"
-    import_sources([DEMO / "articles.jsonl"], store)
-    return store
-
-
-@pytest.fixture(scope="module")
 def planted():
     return yaml.safe_load((DEMO / "planted.yaml").read_text(encoding="utf-8"))
 

@@ -14,13 +14,11 @@ orphans are removed by the next import.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import StoreError, ValidationError
+from ..locking import folder_lock
 from .readers import Record, read_source
 from .registry import DEFAULT_REGISTRY, Registry, load_registry, parse_registry
 from .validation import Validated, validate
@@ -193,21 +192,10 @@ class Store:
         return ids, hashes
 
     # ------------------------------------------------------------------ writing
-    @contextmanager
     def lock(self):
         """Exclusive lock on the store for the duration of a write; fails fast if held."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StoreError(
-                    f"{self.path}: another import is writing to this store; wait for it to finish"
-                ) from None
-            yield
-        finally:
-            os.close(fd)
+        return folder_lock(self.path, StoreError(
+            f"{self.path}: another import is writing to this store; wait for it to finish"))
 
     def _remove_orphans(self) -> None:
         listed = {p.name for p in self.part_paths}

@@ -14,7 +14,6 @@ wrong-environment failure).
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
@@ -22,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ import nbformat
 
 from ..corpus.registry import PROJECT_ROOT
 from ..errors import WorkbenchError
+from ..locking import folder_lock
 from .notebook import SECTIONS_FILE
 from .parameters import ParameterError, check_against_corpus, declared_parameters, resolve_parameters
 
@@ -115,18 +114,8 @@ def _git() -> dict[str, Any]:
         return {"commit": None}
 
 
-@contextmanager
 def _lock(folder: Path):
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReportError(f"{folder}: another report run is writing here; wait for it to finish") from None
-        yield
-    finally:
-        os.close(fd)
+    return folder_lock(folder, ReportError(f"{folder}: another report run is writing here; wait for it to finish"))
 
 
 def _stamp(folder: Path) -> str:
