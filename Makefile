@@ -20,6 +20,8 @@ $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install --python $(BIN)/python --require-hashes -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
+	@# the Jupyter kernel of this environment, so notebooks never run in another Python
+	$(BIN)/python -c "from workbench.reports.run import ensure_kernel; ensure_kernel()"
 	@touch $@
 
 demo-store: $(DEMO_STORE)/catalogue.json

@@ -214,3 +214,17 @@ def test_missing_chromium_still_gives_html_and_says_how_to_get_pdf(tmp_path, mon
     res = run_report(failing_notebook(tmp_path), cli_params=[("x", "2")], out=tmp_path / "r", pdf=True)
     assert (res.folder / "report.html").is_file() and not (res.folder / "report.pdf").exists()
     assert any("apt-get install chromium" in m for m in res.messages)
+
+
+def test_notebook_runs_interactively_with_its_defaults():
+    """As in JupyterLab: no papermill, no parameters injected, nothing saved (output_dir None)."""
+    import nbclient
+
+    from workbench.reports.run import ensure_kernel
+
+    nb = nbformat.read(FRAMING, as_version=4)
+    nbclient.NotebookClient(nb, kernel_name=ensure_kernel(), timeout=600,
+                            resources={"metadata": {"path": str(FRAMING.parent)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 8
