@@ -57,3 +57,13 @@ def test_group_sums_documents():
 def test_token_stream_must_match_metadata():
     with pytest.raises(MatrixError, match="2 documents but the metadata has 3"):
         build_matrix([TOKENS[:2]], DOCS)
+
+
+def test_arrow_batches_count_like_python_lists():
+    import pyarrow as pa
+
+    arrow = build_matrix([pa.array(TOKENS[:2], pa.list_(pa.string())), pa.array(TOKENS[2:], pa.list_(pa.string()))], DOCS)
+    plain = build_matrix([TOKENS], DOCS)
+    assert arrow.vocab.tolist() == plain.vocab.tolist() and (arrow.X != plain.X).nnz == 0
+    bi = build_matrix([pa.array(TOKENS, pa.list_(pa.string()))], DOCS, ngrams=(1, 2))
+    assert (bi.X != build_matrix([TOKENS], DOCS, ngrams=(1, 2)).X).nnz == 0

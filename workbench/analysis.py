@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,8 @@ import pandas as pd
 from .corpus.store import Store, open_store
 from .errors import StoreError, WorkbenchError
 from .matrix import DocumentTermMatrix, build_matrix
-from .text import TextSettings, TokenCache, iter_tokens
+from .text import TextSettings, TokenCache
+from .text.cache import iter_token_arrays
 
 TOKEN_FIELDS = ("title", "text")
 
@@ -93,14 +94,6 @@ def token_cache_path(store: str | Path | Store, settings: TextSettings | None = 
     return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers)
 
 
-def _selected_batches(path: Path, mask: np.ndarray, batch_size: int = 5000) -> Iterator[list[list[str]]]:
-    pos = 0
-    for _ids, toks in iter_tokens(path, batch_size=batch_size):
-        m = mask[pos:pos + len(toks)]
-        pos += len(toks)
-        yield [t for t, keep in zip(toks, m) if keep]
-
-
 def corpus_matrix(
     store: str | Path | Store,
     settings: TextSettings | None = None,
@@ -125,7 +118,7 @@ def corpus_matrix(
         raise AnalysisError("the selection (dates/outlets) leaves no documents")
     docs = meta[mask].reset_index(drop=True)
     docs["month"] = docs["date"].dt.strftime("%Y-%m")
-    dtm = build_matrix(_selected_batches(path, mask), docs, ngrams=ngrams,
+    dtm = build_matrix(iter_token_arrays(path, mask=mask), docs, ngrams=ngrams,
                        min_count=min_count, min_df=min_df, max_df=max_df)
     dtm.meta.update({
         "store": str(st.path), "store_fingerprint": st.fingerprint(), "text_settings": settings.to_dict(),

@@ -16,6 +16,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from .errors import WorkbenchError
@@ -84,7 +86,8 @@ def build_matrix(
 ) -> DocumentTermMatrix:
     """Count terms per document from a stream of token batches (quanteda ``dfm`` + ``dfm_trim``).
 
-    ``token_batches`` yields lists of token lists, in the same order as the rows of ``docs``.
+    ``token_batches`` yields lists of token lists (or Arrow ``list<string>`` arrays, counted
+    without a Python loop over tokens), in the same order as the rows of ``docs``.
     ``ngrams``: 1 (unigrams), 2 (bigrams, joined by a space) or e.g. ``(1, 2)`` for both; n-grams
     are formed over the token stream as tokenised (after stop-word removal), as quanteda's
     ``tokens_ngrams`` does on removed-without-padding tokens.
@@ -100,6 +103,12 @@ def build_matrix(
     blocks = []
     n_docs = 0
     for batch in token_batches:
+        if isinstance(batch, pa.Array):
+            if orders == (1,):
+                blocks.append(_arrow_block(batch, index))
+                n_docs += len(batch)
+                continue
+            batch = batch.to_pylist()
         cols: list[int] = []
         lengths = np.empty(len(batch), dtype=np.int64)
         for i, toks in enumerate(batch):
@@ -127,6 +136,26 @@ def build_matrix(
     dtm = DocumentTermMatrix(X, vocab, docs.reset_index(drop=True),
                              {"ngrams": list(orders), "min_count": min_count, "min_df": min_df, "max_df": max_df})
     return trim(dtm, min_count=min_count, min_df=min_df, max_df=max_df)
+
+
+def _arrow_block(batch: pa.Array, index: dict[str, int]) -> sp.csr_matrix:
+    """Unigram counts of an Arrow ``list<string>`` batch; new terms are added to ``index``.
+
+    Tokens are dictionary-encoded by Arrow, so Python only touches each *distinct* token of the
+    batch once (to give it a corpus-wide column number).
+    """
+    lengths = pc.fill_null(pc.list_value_length(batch), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    enc = pc.dictionary_encode(pc.list_flatten(batch)).combine_chunks() if isinstance(batch, pa.ChunkedArray) \
+        else pc.dictionary_encode(pc.list_flatten(batch))
+    get = index.setdefault
+    local = enc.dictionary.to_pylist()
+    gid = np.fromiter((get(t, len(index)) for t in local), dtype=np.int64, count=len(local))
+    cols = gid[enc.indices.to_numpy(zero_copy_only=False)]
+    rows = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)
+    blk = sp.csr_matrix((np.ones(len(cols), dtype=np.int64), (rows, cols)),
+                        shape=(len(batch), max(len(index), 1)))
+    blk.sum_duplicates()
+    return blk
 
 
 def _doc_threshold(v: int | float, n_docs: int, name: str) -> int:

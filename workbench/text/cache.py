@@ -36,7 +36,8 @@ import pyarrow.parquet as pq
 from .settings import PIPELINE_VERSION, TextSettings
 from .tokenise import iter_tokenise
 
-__all__ = ["TokenCache", "fingerprint_texts", "iter_tokens", "read_cache_metadata", "CacheError"]
+__all__ = ["TokenCache", "fingerprint_texts", "iter_tokens", "iter_token_arrays", "read_cache_metadata",
+           "CacheError"]
 
 _META_KEY = b"workbench.tokens"
 _SCHEMA = pa.schema([("id", pa.string()), ("tokens", pa.list_(pa.string()))])
@@ -163,6 +164,25 @@ def iter_tokens(path: str | os.PathLike[str], batch_size: int = 5000) -> Iterato
         raise CacheError(f"cannot read token cache {path}: {exc}") from exc
     for batch in pf.iter_batches(batch_size=batch_size, columns=["id", "tokens"]):
         yield batch.column(0).to_pylist(), batch.column(1).to_pylist()
+
+
+def iter_token_arrays(path: str | os.PathLike[str], batch_size: int = 5000,
+                      mask=None) -> Iterator[pa.Array]:
+    """Stream the ``tokens`` column as Arrow ``list<string>`` arrays (no Python objects per token).
+
+    ``mask`` (a boolean array over all rows, in file order) keeps only the selected rows.
+    """
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise CacheError(f"cannot read token cache {path}: {exc}") from exc
+    pos = 0
+    for batch in pf.iter_batches(batch_size=batch_size, columns=["tokens"]):
+        col = batch.column(0)
+        if mask is not None:
+            col = col.filter(pa.array(mask[pos:pos + len(col)]))
+        pos += batch.num_rows
+        yield col
 
 
 def read_cache_metadata(path: str | os.PathLike[str]) -> dict:
