@@ -5,7 +5,7 @@ as :func:`reference_tokenise`, the plain camel-tools chain (see :mod:`workbench.
 
     from workbench.text import TextSettings
     from workbench.text.tokenise import tokenise
-    tokenise("أكدت مصادر إعلام محلية غياب دور قوات النظام", TextSettings())
+    tokenise("قصفت قوات النظام أطراف البلدة، وفق ناشطين محليين", TextSettings())
 
 The functions ``tokenise`` and ``normalise`` are deliberately not re-exported here: they share their
 names with the submodules ``workbench.text.tokenise`` / ``workbench.text.normalise``, and re-exporting
