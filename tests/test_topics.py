@@ -293,3 +293,11 @@ def test_prevalence_heatmap_has_one_cell_per_topic_and_outlet():
     assert ax.images[0].get_array().shape == (3, 2)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["b", "a"]
     assert len([t for t in ax.texts if t.get_text() == "0.60"]) == 1
+
+
+def test_select_k_gives_the_same_table_with_one_or_two_workers(dtm):
+    from workbench.topics.selection import select_k
+
+    one = select_k(dtm, [4, 6], seed=SEED, passes=2, workers=1)
+    two = select_k(dtm, [4, 6], seed=SEED, passes=2, workers=2)
+    pd.testing.assert_frame_equal(one.drop(columns="seconds"), two.drop(columns="seconds"))

@@ -23,6 +23,7 @@ model never saw.
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import time
 from typing import Iterable, Sequence
@@ -119,6 +120,7 @@ def select_k(
     coherence_on: str = "auto",
     min_heldout: int = 500,
     cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
     **lda_params,
 ) -> pd.DataFrame:
     """Fit one LDA model per K and report held-out coherence and perplexity, tidy.
@@ -138,6 +140,8 @@ def select_k(
     Returns one row per K: ``k, c_v, c_npmi`` (the requested measures), ``log_perplexity`` (per-word
     bound), ``perplexity``, ``n_train, n_heldout, coherence_on, seconds, cached``. ``attrs`` hold the seed, holdout and
     the LDA parameters. Models are cached with ``cache_dir`` like :func:`fit_topics`.
+    ``workers``: processes fitting Ks side by side (default: one per core, at most one per K); the
+    result is the same for any number of workers.
     """
     ks = sorted({_check_k(k) for k in k_range})
     if not ks:
@@ -160,20 +164,41 @@ def select_k(
                          f"documents (coherence_on={coherence_on!r})")
     perp_rows = held if len(held) else train
     sub = _subset(dtm, train) if len(held) else dtm
-    rows = []
-    for k in ks:
-        t0 = time.perf_counter()
-        tm = fit_topics(sub, k, seed=seed, cache_dir=cache_dir, **lda_params)
-        row = {"k": k}
-        for m in measures:
-            row[m] = coherence(tm, texts, m, topn=topn)
-        bound, perp = heldout_perplexity(tm, dtm.X, perp_rows, seed=seed)
-        row.update({"log_perplexity": bound, "perplexity": perp, "n_train": int(sub.n_docs),
-                    "n_heldout": int(len(held)), "coherence_on": coherence_on,
-                    "seconds": time.perf_counter() - t0,
-                    "cached": bool(tm.info.get("cached"))})
-        rows.append(row)
+    global _JOB
+    _JOB = (sub, texts, dtm.X, perp_rows, len(held), coherence_on, tuple(measures), topn, seed, cache_dir,
+            lda_params)
+    n_proc = min(len(ks), os.cpu_count() or 1) if workers is None else max(1, min(int(workers), len(ks)))
+    try:
+        if n_proc > 1 and "fork" in mp.get_all_start_methods():
+            # One K per process: each model is the same seeded LdaModel as in serial, so the
+            # table does not depend on the number of workers (only on the inputs).
+            with mp.get_context("fork").Pool(n_proc) as pool:
+                results = pool.map(_fit_one_k, ks, chunksize=1)
+        else:
+            results = [_fit_one_k(k) for k in ks]
+    finally:
+        _JOB = None
+    rows = [r for r, _ in results]
+    params = results[-1][1]
     df = pd.DataFrame(rows)
     df.attrs = {"seed": int(seed), "holdout": float(holdout), "topn": int(topn), "measures": list(measures),
-                "lda_params": {k: v for k, v in tm.params.items() if k not in ("k", "cache_key")}}
+                "lda_params": {k: v for k, v in params.items() if k not in ("k", "cache_key")}}
     return df
+
+
+_JOB = None  # inputs of select_k's per-K fits, inherited by forked workers (not pickled)
+
+
+def _fit_one_k(k: int) -> tuple[dict, dict]:
+    sub, texts, X, perp_rows, n_held, coherence_on, measures, topn, seed, cache_dir, lda_params = _JOB
+    t0 = time.perf_counter()
+    tm = fit_topics(sub, k, seed=seed, cache_dir=cache_dir, **lda_params)
+    row = {"k": k}
+    for m in measures:
+        row[m] = coherence(tm, texts, m, topn=topn)
+    bound, perp = heldout_perplexity(tm, X, perp_rows, seed=seed)
+    row.update({"log_perplexity": bound, "perplexity": perp, "n_train": int(sub.n_docs),
+                "n_heldout": int(n_held), "coherence_on": coherence_on,
+                "seconds": time.perf_counter() - t0,
+                "cached": bool(tm.info.get("cached"))})
+    return row, dict(tm.params)
