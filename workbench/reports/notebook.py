@@ -75,8 +75,10 @@ class ReportContext:
         self._write_sections(running=key)
         t0 = time.perf_counter()
         yield self
-        self.sections.append({"section": key, "title_ar": ar, "title_en": en,
-                              "seconds": round(time.perf_counter() - t0, 3)})
+        entry = {"section": key, "seconds": round(time.perf_counter() - t0, 3)}
+        if ar and en:
+            entry.update(title_ar=ar, title_en=en)
+        self.sections.append(entry)
         self.current = None
         self._write_sections(running=None)
 
