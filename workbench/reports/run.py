@@ -160,8 +160,6 @@ def prepare(notebook: str | Path | None = None, params_file: dict | None = None,
         raise ParameterError(f"{nb_path}: notebook not found")
     declared = declared_parameters(nb_path)
     values = resolve_parameters(declared, params_file, cli_params)
-    if "store" in values and values["store"]:
-        values["store"] = str(Path(values["store"]).resolve())
     st, docs = _resolve_store(values) if "store" in declared else (None, None)
     if st is not None:
         values["store"] = str(st.path.resolve())
@@ -177,7 +175,6 @@ def run_report(
     name: str | None = None,
     keep: int | None = None,
     pdf: bool = True,
-    log=print,
 ) -> RunResult:
     """Run one report end to end (see the module docstring); raises on failure after cleaning up.
 
@@ -185,8 +182,9 @@ def run_report(
     whose message is a one-line summary, with the failed folder kept for debugging.
     """
     nb_path, declared, values, st, docs = prepare(notebook, params_file, cli_params)
-    from .index import write_index
+    from .index import write_index  # imported after the checks: a bad parameter fails fast
     from .render import PdfUnavailable, render_html, render_pdf
+
     name = name or nb_path.stem
     out_root = Path(out) if out else DEFAULT_OUT
     folder = out_root / name
