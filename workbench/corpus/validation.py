@@ -72,6 +72,12 @@ class Validated:
     already_in_store: int = 0    # same id and same content as a stored article, dropped
     per_file: Counter = field(default_factory=Counter)
 
+    def reject(self, rec: Record, fieldname: str, message: str) -> None:
+        """Refuse ``rec`` for one problem in ``fieldname``."""
+        p = Problem(rec.file, rec.line, fieldname, message)
+        self.problems.append(p)
+        self.rejected.append((rec, [p]))
+
 
 def validate(
     records: list[Record],
@@ -150,19 +156,13 @@ def validate(
             if prev_content == content:
                 out.duplicates += 1
                 continue
-            p = Problem(rec.file, rec.line, "id",
-                        f"duplicate id '{art_id}' with different content (first at {prev.file}:{prev.line})")
-            out.problems.append(p)
-            out.rejected.append((rec, [p]))
+            out.reject(rec, "id", f"duplicate id '{art_id}' with different content (first at {prev.file}:{prev.line})")
             continue
         if art_id in stored_ids:
             if stored_ids[art_id] == content:
                 out.already_in_store += 1
                 continue
-            p = Problem(rec.file, rec.line, "id",
-                        f"id '{art_id}' is already in the store with different content")
-            out.problems.append(p)
-            out.rejected.append((rec, [p]))
+            out.reject(rec, "id", f"id '{art_id}' is already in the store with different content")
             continue
         seen_ids[art_id] = (content, rec)
         if thash in seen_text or thash in stored_hashes:
