@@ -130,7 +130,7 @@ def test_named_encoding(tmp_path, registry_file):
     src = write_jsonl(tmp_path / "a.jsonl", ARTICLES, encoding="cp1256")
     res = import_sources([src], tmp_path / "s", registry=registry_file, encoding="windows-1256")
     assert res.sources[0]["encoding"] == "cp1256"
-    with pytest.raises(InputError, match=r"a.jsonl: byte \d+: cannot be decoded as utf-8"):
+    with pytest.raises(InputError, match=r"a.jsonl:1: byte \d+: cannot be decoded as utf-8"):
         import_sources([src], tmp_path / "s2", registry=registry_file, encoding="utf-8")
 
 
@@ -140,7 +140,7 @@ def test_corrupt_utf8_names_file_and_offset(tmp_path, registry_file):
     offset = 40
     src = tmp_path / "bad.jsonl"
     src.write_bytes(bad)
-    with pytest.raises(InputError, match=rf"bad.jsonl: byte {offset}: not valid UTF-8"):
+    with pytest.raises(InputError, match=rf"bad.jsonl:1: byte {offset}: not valid UTF-8"):
         import_sources([src], tmp_path / "s", registry=registry_file)
     assert not (tmp_path / "s" / "catalogue.json").exists()
 

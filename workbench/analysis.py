@@ -3,10 +3,21 @@
 This is the one place that joins the stages of the data flow (corpus → tokens → matrix →
 statistics); the CLI, the notebooks and the benchmarks all call it, so an analysis gives the same
 numbers wherever it is run.
+
+Where caches live (:func:`cache_root`): the ``cache_dir`` argument (``workbench keyness --cache
+DIR``); else the ``WORKBENCH_CACHE`` environment variable; else the store's own ``STORE/cache``;
+and if that folder cannot be written (a read-only shared store), a per-user folder
+``~/.cache/arabic-media-workbench/<store fingerprint>`` with a one-line notice — an analysis of a
+store you may only read still runs. Cache entries are keyed by content, so one cache folder can
+serve many stores.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -15,12 +26,14 @@ import numpy as np
 import pandas as pd
 
 from .corpus.store import Store, open_store
-from .errors import StoreError, WorkbenchError
+from .errors import StoreError, WorkbenchError, WorkbenchWarning
 from .matrix import DocumentTermMatrix, build_matrix
 from .text import TextSettings, TokenCache
 from .text.cache import iter_token_arrays
 
 TOKEN_FIELDS = ("title", "text")
+#: Environment variable naming a cache folder for every store (overridden by ``cache_dir``).
+CACHE_ENV = "WORKBENCH_CACHE"
 
 
 class AnalysisError(WorkbenchError):
@@ -72,23 +85,88 @@ def _store(store: str | Path | Store) -> Store:
     return st
 
 
+def _unwritable(folder: Path) -> OSError | None:
+    """Why ``folder`` (created if missing) cannot take new files, or None if it can.
+
+    Tries for real (create and delete a file): permission bits do not tell the whole story
+    (read-only mounts, ACLs, the superuser).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return e
+    return None
+
+
+def user_cache_root(store: str | Path | Store) -> Path:
+    """The per-user cache folder of a store: ``~/.cache/arabic-media-workbench/<fingerprint[:16]>``
+    (``$XDG_CACHE_HOME`` is honoured). Same content, same folder, wherever the store is mounted."""
+    from .integrity import user_cache_dir
+
+    return user_cache_dir() / _store(store).fingerprint()[:16]
+
+
+def cache_root(store: str | Path | Store, cache_dir: str | os.PathLike | None = None) -> Path:
+    """The folder for a store's caches: ``tokens/`` (tokenised texts) and ``topic-models/``.
+
+    In order: ``cache_dir`` if given; else ``$WORKBENCH_CACHE``; else ``STORE/cache`` if it can be
+    written; else (a read-only store, or a full disk) the per-user :func:`user_cache_root`, with a
+    one-line :class:`~workbench.errors.WorkbenchWarning` saying so. A given folder is used as it
+    is: if it cannot be written, building a cache there raises a one-line error naming it.
+
+    In a notebook: ``fit_topics(dtm, k, cache_dir=cache_root(st) / "topic-models")``.
+    """
+    if cache_dir is not None:
+        return Path(cache_dir)
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    st = _store(store)
+    own = st.path / "cache"
+    why = _unwritable(own)
+    if why is None:
+        return own
+    fallback = user_cache_root(st)
+    reason = why.strerror or str(why)
+    if why.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = f"the store is read-only for you ({reason})"
+    warnings.warn(f"cannot write caches in {own}: {reason}; using {fallback} instead "
+                  f"(choose the folder with --cache DIR or {CACHE_ENV})", WorkbenchWarning, stacklevel=2)
+    return fallback
+
+
 def token_cache_path(store: str | Path | Store, settings: TextSettings | None = None,
-                     *, workers: int | None = None) -> Path:
+                     *, workers: int | None = None, cache_dir: str | os.PathLike | None = None) -> Path:
     """Tokenise the whole store (title and text of each article) once per settings; return the cache file.
 
-    The cache lives in ``STORE/cache/tokens`` keyed by the store's content and the settings, so a
-    second analysis with the same settings does not tokenise again (nor read any text). Rows are
-    in storage order (``Store.read(sort=False)``); texts are streamed from the Parquet parts.
+    The cache lives in ``ROOT/tokens`` (``ROOT`` from :func:`cache_root`: ``cache_dir``,
+    ``$WORKBENCH_CACHE``, ``STORE/cache``, or the per-user cache when the store is read-only),
+    keyed by the store's content and the settings, so a second analysis with the same settings
+    does not tokenise again (nor read any text). Without ``cache_dir``/``$WORKBENCH_CACHE``, a
+    verified entry already in ``STORE/cache/tokens`` is used even when that folder is read-only.
+    Entries are verified before use (see :mod:`workbench.text.cache`); a damaged one is rebuilt
+    with a warning. Before tokenising, every part of the store is checked against its catalogue
+    SHA-256 (:meth:`Store.verify`), so the tokens always match the catalogue that keys them.
+    Rows are in storage order (``Store.read(sort=False)``); texts are streamed from the Parquet parts.
     """
     st = _store(store)
     settings = settings or TextSettings()
     content = hashlib.sha256(
         ("\n".join(p["sha256"] for p in st.catalogue["parts"]) + "|" + ",".join(TOKEN_FIELDS)).encode()
     ).hexdigest()
-    cache = TokenCache(st.path / "cache" / "tokens")
-    path = cache.path_for(settings, content)
-    if path.is_file():
+    if cache_dir is None and not os.environ.get(CACHE_ENV):
+        hit = TokenCache(st.path / "cache" / "tokens").lookup(settings, content)
+        if hit is not None:
+            return hit
+    cache = TokenCache(cache_root(st, cache_dir) / "tokens")
+    path = cache.lookup(settings, content)
+    if path is not None:
         return path
+    st.verify()
     texts = (f"{title or ''}\n{text or ''}"
              for title, text in zip(st.iter_column("title"), st.iter_column("text")))
     return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers)
@@ -104,14 +182,17 @@ def corpus_matrix(
     min_df: int | float = 1,
     max_df: int | float = 1.0,
     workers: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> DocumentTermMatrix:
     """Document-term matrix of the selected documents of a store (quanteda's ``dfm`` on a corpus).
 
     ``docs`` of the result holds every metadata column except the text, plus ``month``.
+    ``cache_dir``: where the token cache goes (see :func:`cache_root`); recorded in ``meta`` so
+    later steps (coherence, phrases) read the same cache.
     """
     st = _store(store)
     settings = settings or TextSettings()
-    path = token_cache_path(st, settings, workers=workers)
+    path = token_cache_path(st, settings, workers=workers, cache_dir=cache_dir)
     meta = st.read(sort=False, exclude=["text", "text_hash", "content_hash"])
     mask = (selection or Selection()).apply(meta)
     if not mask.any():
@@ -124,6 +205,7 @@ def corpus_matrix(
         "store": str(st.path), "store_fingerprint": st.fingerprint(), "text_settings": settings.to_dict(),
         "text_settings_fingerprint": settings.fingerprint(), "token_fields": list(TOKEN_FIELDS),
         "selection": (selection or Selection()).to_dict(),
+        "cache_dir": None if cache_dir is None else str(cache_dir),
     })
     return dtm
 
@@ -158,16 +240,19 @@ def compare(
     prior: str | np.ndarray | None = None,
     dtm: DocumentTermMatrix | None = None,
     workers: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Keyness of the ``target`` group against the ``reference`` group (default: all other documents).
 
     Groups are values of a document column (``camp``, ``outlet``, ``month``, or any imported extra
     column). Returns the table of :func:`workbench.stats.keyness.keyness` with the analysis'
     inputs (store fingerprint, text settings, selection, groups) recorded in ``table.attrs``.
+    ``cache_dir``: where the token cache goes (see :func:`cache_root`).
     """
     from .stats.keyness import keyness
 
-    dtm = dtm or corpus_matrix(store, settings, selection, ngrams=ngrams, workers=workers)
+    dtm = dtm or corpus_matrix(store, settings, selection, ngrams=ngrams, workers=workers,
+                               cache_dir=cache_dir)
     t = group_mask(dtm.docs, group, target)
     r = group_mask(dtm.docs, group, reference) if reference is not None else ~t
     outlets = dtm.docs["outlet"].astype(str)

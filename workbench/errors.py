@@ -5,6 +5,7 @@ message (one line per problem) and exits non-zero. Python users catch the same c
 """
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -60,3 +61,34 @@ class ValidationError(WorkbenchError):
 
 class StoreError(WorkbenchError):
     """The corpus store is missing, locked by another process, or damaged."""
+
+
+class WorkbenchWarning(UserWarning):
+    """A one-line notice for the researcher (a cache rebuilt or moved); the command line prints
+    it as ``warning: <message>``."""
+
+
+#: OS errors that describe the machine (full disk, permissions), not a bug in the workbench.
+ENVIRONMENT_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EIO", "EMFILE",
+                                      "ENFILE", "EFBIG", "ENAMETOOLONG")
+    if hasattr(errno, name)
+)
+
+
+def describe_os_error(exc: OSError, path: object = None, doing: str = "") -> str:
+    """One line for an OS error: the path, what was being done, the OS reason and what to do.
+
+    ``path`` overrides the error's own file name (a write error from ``f.write`` names none).
+    """
+    where = path if path is not None else (exc.filename if exc.filename is not None else None)
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    head = f"{where}: " if where is not None else ""
+    if doing:
+        head += f"cannot {doing}: "
+    hint = ""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG):
+        hint = "; free some disk space or choose a folder on another disk"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "; check the folder's permissions or choose a folder you can write to"
+    return f"{head}{reason}{hint}"

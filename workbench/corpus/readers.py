@@ -1,4 +1,4 @@
-"""Readers for the source formats a corpus can be imported from, and their text encodings.
+r"""Readers for the source formats a corpus can be imported from, and their text encodings.
 
 Formats: JSON Lines (``.jsonl``, ``.ndjson``, optionally ``.gz``), CSV and TSV (optionally ``.gz``),
 and a folder of ``.txt`` files described by a metadata CSV. Each reader yields :class:`Record`
@@ -10,6 +10,24 @@ Arabic web archives) are detected; any codec Python knows can be named. Input th
 decoded is an error naming the file and the byte offset — never silent mojibake. Windows-1256 is
 only guessed when the file's first non-ASCII byte is not UTF-8 *and* the decoded text is
 overwhelmingly Arabic; a UTF-8 file with one corrupt byte is an error, not a guess.
+
+What is tolerated, and what is refused (tested in ``tests/robustness/``):
+
+- JSON Lines are split on ``\n`` only (``\r\n`` and, in a file without any ``\n``, ``\r`` also end
+  a line), never on U+2028, U+2029, U+0085 or other characters ``str.splitlines`` treats as line
+  breaks, so line numbers are those of any editor. A byte-order mark at the start of a line (files
+  joined with ``cat``) is ignored; raw control characters inside strings (strictly invalid JSON,
+  common in scraped exports) are kept as given. ``NaN``/``Infinity``, a key given twice in one
+  object, and a line that is not an object are per-line problems.
+- TSV is read as text/tab-separated-values: no quoting, ``"`` is an ordinary character, so a field
+  cannot hold a tab or a line break. Only when that reading fails (rows with the wrong number of
+  fields) and a CSV-style quoted reading fits every row (files written by pandas or Python's csv
+  module with a tab delimiter) is the quoted reading used.
+- CSV fields may be of any size (the csv module's 131,072-character limit is lifted while reading).
+- A file with no articles (0 bytes, blank lines only, a header only) is an error, not an import of
+  nothing; so is a CSV/TSV header lacking the fields the import needs.
+- In a folder of ``.txt`` files, a metadata row naming a file outside the folder (``../x``,
+  ``/etc/passwd``, a symbolic link pointing out) is refused.
 """
 from __future__ import annotations
 
@@ -19,6 +37,7 @@ import gzip
 import hashlib
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +45,8 @@ from ..errors import InputError, Problem
 
 FIELDS = ("id", "outlet", "date", "title", "text", "url")
 FORMATS = ("jsonl", "csv", "tsv", "txt")
+REQUIRED = ("outlet", "date", "text")   # ``id`` may be absent: ids are then derived from the content
+EMPTY_HINT = "a failed download? Check the file, or leave it out of the import"
 
 
 @dataclass
@@ -85,11 +106,23 @@ def canonical_encoding(name: str) -> str:
         ) from None
 
 
+def _where(data: bytes, offset: int, path: str, enc: str = "") -> str:
+    """``FILE:LINE: byte N`` for an error message; for a .gz file the offset is in the decompressed data.
+
+    (No line for UTF-16, whose newline bytes cannot be counted without decoding.)
+    """
+    gz = " of the decompressed data" if str(path).endswith(".gz") else ""
+    if enc.startswith("utf-16"):
+        return f"{path}: byte {offset}{gz}"
+    line = data.count(b"\n", 0, offset) + 1
+    return f"{path}:{line}: byte {offset}{gz}"
+
+
 def decode(data: bytes, path: str, encoding: str | None = None) -> tuple[str, str]:
     """Decode ``data`` strictly; return ``(text, encoding used)``.
 
     With ``encoding`` None the encoding is detected (BOM, then UTF-8, UTF-16 without BOM,
-    Windows-1256). Errors name ``path`` and the offending byte offset.
+    Windows-1256). Errors name ``path``, the offending byte offset and its line.
     """
     if encoding is not None:
         enc = canonical_encoding(encoding)
@@ -99,7 +132,7 @@ def decode(data: bytes, path: str, encoding: str | None = None) -> tuple[str, st
             return data.decode(enc), enc
         except UnicodeDecodeError as e:
             raise InputError(
-                f"{path}: byte {e.start}: cannot be decoded as {enc} ({e.reason}); "
+                f"{_where(data, e.start, path, enc)}: cannot be decoded as {enc} ({e.reason}); "
                 "check the file's encoding or omit --encoding to detect it"
             ) from None
     if data.startswith(codecs.BOM_UTF8):
@@ -113,7 +146,8 @@ def decode(data: bytes, path: str, encoding: str | None = None) -> tuple[str, st
             return data.decode(enc), enc
         except UnicodeDecodeError as e:
             raise InputError(
-                f"{path}: byte {e.start}: invalid {enc} data despite its byte-order mark ({e.reason})"
+                f"{_where(data, e.start, path, enc)}: invalid {enc} data despite its byte-order mark "
+                f"({e.reason}); the file is damaged or mixes encodings: re-export it in one encoding"
             ) from None
     # UTF-16 without a BOM first: Arabic in UTF-16 (0x06xx code units) is also valid UTF-8 bytes,
     # full of NULs and control characters. Real UTF-8 text has no NUL bytes.
@@ -135,9 +169,11 @@ def decode(data: bytes, path: str, encoding: str | None = None) -> tuple[str, st
             text = None
         if text is not None and _arabic_share(text) >= 0.8:
             return text, "cp1256"
+    mixed = any(b > 127 for b in data[:bad])
     raise InputError(
-        f"{path}: byte {bad}: not valid UTF-8 and not recognisable as UTF-16 or Windows-1256; "
-        "name the encoding with --encoding (e.g. --encoding cp1256)"
+        f"{_where(data, bad, path)}: not valid UTF-8 and not recognisable as UTF-16 or Windows-1256; "
+        + ("the file mixes encodings (valid UTF-8 before this byte): re-export it in one encoding"
+           if mixed else "name the encoding with --encoding (e.g. --encoding cp1256)")
     )
 
 
@@ -151,8 +187,11 @@ def read_bytes(path: Path) -> tuple[bytes, str, int]:
     if path.suffix == ".gz":
         try:
             data = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise InputError(f"{path}: not a valid gzip file: {e}") from None
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise InputError(
+                f"{path}: not a valid gzip file ({' '.join(str(e).split())}); "
+                "it is truncated or damaged: download or compress it again"
+            ) from None
     else:
         data = raw
     return data, digest, len(raw)
@@ -162,6 +201,8 @@ def read_bytes(path: Path) -> tuple[bytes, str, int]:
 
 def detect_format(path: Path) -> str:
     if path.is_dir():
+        if path.suffix.lower() in (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".tab", ".gz"):
+            raise InputError(f"{path}: is a folder, not a {path.suffix} file; name the file inside it")
         return "txt"
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     ext = suffixes[-1] if suffixes else ""
@@ -195,45 +236,121 @@ def _check_mapping(path: str, header: list[str], columns: dict[str, str]) -> Non
         )
 
 
+def split_lines(text: str) -> list[str]:
+    r"""Lines of a JSON Lines text: split on ``\n`` only (a trailing ``\r`` is dropped).
+
+    Unlike ``str.splitlines`` this keeps U+2028, U+2029, U+0085, ``\x0b``, ``\x0c`` and
+    ``\x1c``-``\x1e`` inside their line: ``json.dumps(ensure_ascii=False)`` writes them unescaped.
+    A file with no ``\n`` at all but ``\r`` line ends (classic Mac) is split on ``\r``.
+    """
+    sep = "\n" if "\n" in text or "\r" not in text else "\r"
+    lines = text.split(sep)
+    if sep == "\n" and "\r" in text:
+        lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return lines
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return obj
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON; write null")
+
+
+_JSON_KIND = {list: "an array", str: "a string", int: "a number", float: "a number",
+              bool: "true/false", type(None): "null"}
+
+_LOADS = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant,
+                          strict=False).decode
+
+
 def _read_jsonl(path: Path, text: str, columns: dict[str, str]) -> tuple[list[Record], list[Problem]]:
     records, problems = [], []
     name = str(path)
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("["):
+        try:
+            whole = json.loads(stripped)
+        except ValueError:
+            whole = None
+        if isinstance(whole, list):
+            raise InputError(
+                f"{name}: is one JSON array, not JSON Lines (one object per line); convert it, "
+                f"e.g. jq -c '.[]' {name} > {Path(name).stem}.jsonl"
+            )
     checked = not columns
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(split_lines(text), start=1):
+        if line.startswith("\ufeff"):  # a byte-order mark where files were joined with cat
+            line = line.lstrip("\ufeff")
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _LOADS(line)
+        except _DuplicateKey as e:
+            problems.append(Problem(name, lineno, str(e), "appears twice in the object; keep one"))
+            continue
         except json.JSONDecodeError as e:
-            problems.append(Problem(name, lineno, "json", f"not valid JSON ({e.msg} at column {e.colno})"))
+            cut = e.pos >= len(line.rstrip()) or e.msg.startswith("Unterminated string")
+            hint = "the line is cut short (a truncated file?)" if cut else "fix or remove the line"
+            problems.append(Problem(name, lineno, "json",
+                                    f"not valid JSON ({e.msg.removesuffix(' at')} at column {e.colno}); {hint}"))
+            continue
+        except ValueError as e:
+            problems.append(Problem(name, lineno, "json", f"not valid JSON ({e})"))
             continue
         if not isinstance(obj, dict):
-            problems.append(Problem(name, lineno, "json", "expected a JSON object per line"))
+            kind = _JSON_KIND.get(type(obj), type(obj).__name__)
+            problems.append(Problem(name, lineno, "json",
+                                    f"expected a JSON object per line, found {kind}"))
             continue
         if not checked:
             _check_mapping(name, list(obj), columns)
             checked = True
         records.append(Record(name, lineno, _apply_mapping(obj, columns)))
+    if records:
+        seen: set = set()
+        for r in records:
+            seen.update(r.data)
+        missing = [f for f in REQUIRED if f not in seen]
+        if missing:
+            raise InputError(
+                f"{name}: no record has the field{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(m) for m in missing)} (fields found: {', '.join(sorted(map(str, seen)))}); "
+                f"map a differently named one with --column {missing[0]}=NAME"
+            )
     return records, problems
 
 
-def _read_delimited(
-    path: Path, text: str, delimiter: str, columns: dict[str, str]
-) -> tuple[list[Record], list[Problem]]:
-    name = str(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+@contextmanager
+def _no_field_size_limit():
+    """Lift the csv module's per-field limit (131,072 characters) while reading: long articles exist."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, 2**31 - 1))
     try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(f"{name}: the file is empty (expected a header line)") from None
-    except csv.Error as e:
-        raise InputError(f"{name}:1: cannot parse the header line: {e}") from None
-    header = [h.strip() for h in header]
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(f"{name}:1: column '{dupes[0]}' appears more than once in the header")
-    _check_mapping(name, header, columns)
-    records, problems = [], []
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _parse_rows(name: str, text: str, delimiter: str, quoting: int, header: list[str],
+                strict: bool = False):
+    """Rows after the header as ``(line, row)``, and problems."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting,
+                        strict=strict)
+    next(reader)
+    rows, problems = [], []
     start = reader.line_num + 1
     while True:
         try:
@@ -241,18 +358,73 @@ def _read_delimited(
         except StopIteration:
             break
         except csv.Error as e:
-            problems.append(Problem(name, start, "csv", f"cannot parse the row: {e}"))
-            break
+            problems.append(Problem(name, start, "csv", f"cannot parse the row ({e}); fix or remove it"))
+            start = reader.line_num + 1
+            continue
         line, start = start, reader.line_num + 1
         if not row or all(not c.strip() for c in row):
             continue
+        if row[0].startswith("\ufeff"):  # a byte-order mark where files were joined with cat
+            row[0] = row[0].lstrip("\ufeff")
         if len(row) != len(header):
-            problems.append(
-                Problem(name, line, "csv", f"expected {len(header)} fields, found {len(row)}")
-            )
+            msg = f"expected {len(header)} fields, found {len(row)}"
+            if start - 1 > line:
+                msg += (f" (the row runs on to line {start - 1}: a '\"' without its closing '\"' "
+                        "swallows the following lines)" if quoting != csv.QUOTE_NONE else "")
+            if quoting == csv.QUOTE_NONE:
+                msg += " (a TSV field cannot contain a tab or a line break)"
+            problems.append(Problem(name, line, "csv", msg))
             continue
-        data = {h: (v if v != "" else None) for h, v in zip(header, row)}
-        records.append(Record(name, line, _apply_mapping(data, columns)))
+        rows.append((line, row))
+    return rows, problems
+
+
+def _read_delimited(
+    path: Path, text: str, delimiter: str, columns: dict[str, str], required=REQUIRED,
+) -> tuple[list[Record], list[Problem]]:
+    name = str(path)
+    tsv = delimiter == "\t"
+    quoting = csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL
+    if not text.strip("\ufeff \t\r\n"):
+        what = "0 bytes" if not text else "only blank lines"
+        raise InputError(f"{name}: the file is empty ({what}, 0 articles); {EMPTY_HINT}")
+    with _no_field_size_limit():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(f"{name}: the file is empty (0 articles, not even a header line); {EMPTY_HINT}") from None
+        except csv.Error as e:
+            raise InputError(f"{name}:1: cannot parse the header line: {e}") from None
+        header = [h.strip().lstrip("\ufeff") for h in header]
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        if dupes:
+            raise InputError(f"{name}:1: column '{dupes[0]}' appears more than once in the header")
+        _check_mapping(name, header, columns)
+        renamed = {theirs: ours for ours, theirs in columns.items()}
+        have = {renamed.get(h, h) for h in header}
+        missing = [f for f in required if (f not in have if isinstance(f, str) else not have & set(f))]
+        if missing:
+            names = ", ".join("/".join(f) if isinstance(f, tuple) else f for f in missing)
+            other = [d for d in ";|,\t" if d != delimiter and len(header) == 1 and d in header[0]]
+            hint = (f"the header is one column: is the file separated by {other[0]!r}? "
+                    "Save it with the right separator" if other
+                    else f"map a differently named column with --column {names.split('/')[0].split(', ')[0]}=NAME")
+            raise InputError(
+                f"{name}:1: the header lacks the field{'s' if len(missing) > 1 else ''} {names} "
+                f"(columns found: {', '.join(header)}); {hint}"
+            )
+        rows, problems = _parse_rows(name, text, delimiter, quoting, header)
+        if tsv and problems:
+            quoted_rows, quoted_problems = _parse_rows(name, text, delimiter, csv.QUOTE_MINIMAL, header,
+                                                         strict=True)
+            if not quoted_problems:   # written with CSV-style quoting (pandas, Python's csv module)
+                rows, problems = quoted_rows, quoted_problems
+    if not rows and not problems:
+        raise InputError(f"{name}: the file has a header but no rows (0 articles); {EMPTY_HINT}")
+    records = [Record(name, line, _apply_mapping({h: (v if v != "" else None) for h, v in zip(header, row)},
+                                                 columns))
+               for line, row in rows]
     return records, problems
 
 
@@ -268,8 +440,10 @@ def _read_txt_folder(
     data, digest, size = read_bytes(meta_path)
     text, enc = decode(data, str(meta_path), encoding)
     delimiter = "\t" if meta_path.suffix.lower() in (".tsv", ".tab") else ","
-    rows, problems = _read_delimited(meta_path, text, delimiter, columns)
+    rows, problems = _read_delimited(meta_path, text, delimiter, columns,
+                                     required=("outlet", "date", ("file", "id")))
     h = hashlib.sha256(digest.encode())
+    root = folder.resolve()
     listed = set()
     records = []
     for rec in rows:
@@ -277,12 +451,21 @@ def _read_txt_folder(
         if not fname:
             problems.append(Problem(rec.file, rec.line, "file", "missing (name the article's .txt file)"))
             continue
+        if "\x00" in fname:
+            problems.append(Problem(rec.file, rec.line, "file", f"{fname!r} contains a NUL character"))
+            continue
         fpath = folder / fname
-        listed.add(fpath.resolve())
+        real = fpath.resolve()   # follows symbolic links
+        if not real.is_relative_to(root):
+            problems.append(Problem(rec.file, rec.line, "file",
+                                    f"{fname!r} is outside the corpus folder {folder}; "
+                                    "only files inside the folder are imported"))
+            continue
+        listed.add(real)
         if not fpath.is_file():
             problems.append(Problem(rec.file, rec.line, "file", f"{fpath} does not exist"))
             continue
-        raw, fdigest, _ = read_bytes(fpath)
+        raw, fdigest, _ = read_bytes(real)
         h.update(fdigest.encode())
         body, _ = decode(raw, str(fpath), encoding)
         rec.data = {k: v for k, v in rec.data.items() if k != "file"}
@@ -329,6 +512,9 @@ def read_source(
     text, enc = decode(data, str(path), encoding)
     if fmt == "jsonl":
         records, problems = _read_jsonl(path, text, columns)
+        if not records and not problems:
+            what = "0 bytes" if not data else "only blank lines"
+            raise InputError(f"{path}: the file is empty ({what}, 0 articles); {EMPTY_HINT}")
     else:
         records, problems = _read_delimited(path, text, "," if fmt == "csv" else "\t", columns)
     return Source(str(path), fmt, enc, digest, size, records, problems)

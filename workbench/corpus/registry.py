@@ -167,8 +167,25 @@ def load_registry(path: str | Path | None = None) -> Registry:
     if not path.is_file():
         raise RegistryError(f"{path}: registry file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        msg = " ".join(str(e).split())
-        raise RegistryError(f"{path}: not a valid UTF-8 YAML file: {msg}") from None
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RegistryError(f"{path}: byte {e.start}: not UTF-8 ({e.reason}); save the registry as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise RegistryError(_yaml_error(path, e)) from None
     return parse_registry(data, str(path))
+
+
+def _yaml_error(path: Path, e: yaml.YAMLError) -> str:
+    """One line naming the file and line of a YAML error (tags such as ``!!python/object`` included)."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    problem = " ".join(str(getattr(e, "problem", None) or e).split())
+    if isinstance(e, yaml.constructor.ConstructorError) and "tag" in problem:
+        tag = problem.split("tag", 1)[1].strip().strip("'")
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        return (f"{where}: the tag '{tag}' is not allowed in a registry (only plain mappings, lists and "
+                "text; registries are never executed); remove the tag")
+    col = f" at column {mark.column + 1}" if mark is not None else ""
+    return f"{where}: not valid YAML ({problem}{col}); fix the syntax (indentation, quotes, brackets)"

@@ -11,12 +11,21 @@ An import writes its new Parquet part under a temporary name, renames it into ``
 replaces ``catalogue.json`` with ``os.replace`` (atomic on POSIX). A part that the catalogue does not
 list is invisible to readers, so an import killed at any moment leaves the store as it was; such
 orphans are removed by the next import.
+
+Damage. Reading checks the catalogue's structure (a wrong type names the field, e.g.
+``parts[2].file``), refuses part names that are not a plain file name inside ``parts/`` (so a
+catalogue never makes the workbench read outside the store), and checks that each listed part is
+present, a readable Parquet file and holds the rows the catalogue records; each problem is one
+:class:`StoreError` naming the file and saying what to do. The parts' SHA-256 are checked in full
+by :meth:`Store.verify`, which runs before a store is tokenised.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +46,10 @@ from .validation import Validated, validate
 CATALOGUE = "catalogue.json"
 FORMAT_VERSION = 1
 CORE_COLUMNS = ["id", "outlet", "date", "title", "text", "url", "n_words", "text_hash", "content_hash"]
+DAMAGED = "the store is damaged: restore it from a backup or re-import into a new store"
+#: A part's name: one plain file name inside ``parts/`` (never a path that could leave the store).
+_PART_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.parquet")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _now() -> str:
@@ -98,14 +111,20 @@ class Store:
         return (self.path / CATALOGUE).is_file()
 
     def reload(self) -> "Store":
+        """Read ``catalogue.json`` again and check its structure (a damaged one raises StoreError)."""
         cat = self.path / CATALOGUE
         if cat.is_file():
             try:
                 self.catalogue = json.loads(cat.read_text(encoding="utf-8"))
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise StoreError(f"{cat}: the store's catalogue is damaged ({e})") from None
+            except OSError as e:
+                raise StoreError(f"{cat}: cannot read the store's catalogue: {e.strerror}") from None
+            if not isinstance(self.catalogue, dict):
+                raise StoreError(f"{cat}: expected a JSON object, got {type(self.catalogue).__name__}; {DAMAGED}")
             if self.catalogue.get("format") != FORMAT_VERSION:
                 raise StoreError(f"{cat}: unsupported store format {self.catalogue.get('format')!r}")
+            _check_catalogue(self.catalogue, cat)
         else:
             self.catalogue = {"format": FORMAT_VERSION, "registry": None, "parts": [], "imports": []}
         return self
@@ -117,7 +136,59 @@ class Store:
 
     @property
     def part_paths(self) -> list[Path]:
-        return [self.path / "parts" / p["file"] for p in self.catalogue.get("parts", [])]
+        """The Parquet parts the catalogue lists, in order (names checked: they never leave ``parts/``)."""
+        out = []
+        for i, p in enumerate(self.catalogue.get("parts", [])):
+            name = p.get("file") if isinstance(p, dict) else None
+            if not isinstance(name, str) or not _PART_NAME.fullmatch(name) or ".." in name:
+                raise StoreError(f"{self.path / CATALOGUE}: field 'parts[{i}].file': {name!r} is not a part "
+                                 f"file name (a name like part-00001-ab12cd34.parquet, no folders); {DAMAGED}")
+            out.append(self.path / "parts" / name)
+        return out
+
+    def _part(self, path: Path) -> pq.ParquetFile:
+        """Open a listed part after cheap checks: present, a readable Parquet file, the rows the
+        catalogue records. (The SHA-256 is checked by :meth:`verify`.)"""
+        listed = f"{path} listed in {CATALOGUE}"
+        try:
+            if not path.is_file():
+                raise StoreError(f"{listed} is missing; {DAMAGED}")
+            pf = pq.ParquetFile(path)
+        except StoreError:
+            raise
+        except PermissionError as e:
+            raise StoreError(f"{path}: cannot read a part of the store: {e.strerror}") from None
+        except (OSError, pa.ArrowException) as e:
+            raise StoreError(f"{listed} is not a readable Parquet file ({_short(e)}); {DAMAGED}") from None
+        entry = next((p for p in self.catalogue.get("parts", []) if p.get("file") == path.name), None)
+        rows = entry.get("rows") if entry else None
+        if rows is not None and pf.metadata.num_rows != rows:
+            raise StoreError(f"{listed} has {pf.metadata.num_rows} rows but the catalogue records {rows} "
+                             f"(the file was replaced or truncated); {DAMAGED}")
+        return pf
+
+    def _damaged(self, path: Path, exc: Exception) -> StoreError:
+        return StoreError(f"{path} listed in {CATALOGUE} cannot be read ({_short(exc)}); {DAMAGED}")
+
+    def verify(self) -> None:
+        """Check every part against the SHA-256 the catalogue records (reads every byte once).
+
+        Raises :class:`StoreError` naming the first missing, unreadable or changed part. Cheap checks
+        (present, readable, row count) run on every read; this full check runs before the store is
+        tokenised (so cached tokens always match the catalogue) and on request. Hashes are
+        remembered per process while a file is unchanged.
+        """
+        from ..integrity import file_sha256
+
+        for path, entry in zip(self.part_paths, self.catalogue.get("parts", [])):
+            self._part(path)
+            try:
+                digest = file_sha256(path)
+            except OSError as e:
+                raise StoreError(f"{path}: cannot read a part of the store: {e.strerror}") from None
+            if digest != entry["sha256"]:
+                raise StoreError(f"{path} listed in {CATALOGUE} has changed since it was imported (its "
+                                 f"SHA-256 differs from the catalogue's); {DAMAGED}")
 
     def fingerprint(self) -> str:
         """Hash of the stored content (the parts' hashes and the registry): same corpus, same value."""
@@ -132,13 +203,21 @@ class Store:
         """Every stored column (core and extra), in first-seen order."""
         names: list[str] = []
         for path in self.part_paths:
-            names += [n for n in pq.read_schema(path).names if n not in names]
+            names += [n for n in self._part(path).schema_arrow.names if n not in names]
         return names or list(CORE_COLUMNS)
 
     def iter_column(self, column: str, batch_size: int = 5000):
         """Stream one column's values in storage order (the order of ``read(sort=False)``)."""
         for path in self.part_paths:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[column]):
+            pf = self._part(path)
+            batches = pf.iter_batches(batch_size=batch_size, columns=[column])
+            while True:
+                try:
+                    batch = next(batches, None)
+                except (OSError, pa.ArrowException) as e:
+                    raise self._damaged(path, e) from None
+                if batch is None:
+                    break
                 yield from batch.column(0).to_pylist()
 
     def read(self, columns: list[str] | None = None, *, sort: bool = True,
@@ -158,9 +237,13 @@ class Store:
         want = None if columns is None else list(dict.fromkeys(["id", "outlet", "date", *columns]))
         tables = []
         for path in self.part_paths:
-            schema = pq.read_schema(path)
-            cols = None if want is None else [c for c in want if c in schema.names and c != "camp"]
-            tables.append(pq.read_table(path, columns=cols))
+            pf = self._part(path)
+            names = pf.schema_arrow.names
+            cols = None if want is None else [c for c in want if c in names and c != "camp"]
+            try:
+                tables.append(pf.read(columns=cols))
+            except (OSError, pa.ArrowException) as e:
+                raise self._damaged(path, e) from None
         if tables:
             table = pa.concat_tables(tables, promote_options="default")
             df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}.get)
@@ -186,7 +269,10 @@ class Store:
         ids: dict[str, str] = {}
         hashes: set[str] = set()
         for path in self.part_paths:
-            t = pq.read_table(path, columns=["id", "content_hash", "text_hash"])
+            try:
+                t = self._part(path).read(columns=["id", "content_hash", "text_hash"])
+            except (OSError, pa.ArrowException) as e:
+                raise self._damaged(path, e) from None
             ids.update(zip(t.column("id").to_pylist(), t.column("content_hash").to_pylist()))
             hashes.update(t.column("text_hash").to_pylist())
         return ids, hashes
@@ -233,6 +319,48 @@ class Store:
         return {"file": name, "rows": len(rows), "sha256": digest}
 
 
+def _short(exc: Exception) -> str:
+    """An exception's message on one line, without a traceback-like tail."""
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _check_catalogue(cat: dict, where: Path) -> None:
+    """Raise StoreError naming the first field of the catalogue with a wrong type or value."""
+    def bad(field: str, expected: str, got) -> StoreError:
+        shown = type(got).__name__ if not isinstance(got, (str, int, float, bool, type(None))) else repr(got)
+        return StoreError(f"{where}: field '{field}': expected {expected}, got {shown[:80]}; {DAMAGED}")
+
+    reg = cat.get("registry")
+    if reg is not None and not isinstance(reg, dict):
+        raise bad("registry", "a mapping (the outlet registry) or null", reg)
+    parts = cat.get("parts", [])
+    if not isinstance(parts, list):
+        raise bad("parts", "a list of parts", parts)
+    seen = set()
+    for i, p in enumerate(parts):
+        if not isinstance(p, dict):
+            raise bad(f"parts[{i}]", "a mapping with 'file', 'rows' and 'sha256'", p)
+        name = p.get("file")
+        if not isinstance(name, str):
+            raise bad(f"parts[{i}].file", "a file name", name)
+        if not _PART_NAME.fullmatch(name) or ".." in name:
+            raise bad(f"parts[{i}].file", "a plain part file name inside parts/ (no folders, no '..')", name)
+        if name in seen:
+            raise bad(f"parts[{i}].file", "a part listed once", name)
+        seen.add(name)
+        if not isinstance(p.get("sha256"), str) or not _SHA256.fullmatch(p["sha256"]):
+            raise bad(f"parts[{i}].sha256", "a SHA-256 (64 hex digits)", p.get("sha256"))
+        rows = p.get("rows")
+        if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 0):
+            raise bad(f"parts[{i}].rows", "a number of rows", rows)
+    imports = cat.get("imports", [])
+    if not isinstance(imports, list):
+        raise bad("imports", "a list of import records", imports)
+    for i, rec in enumerate(imports):
+        if not isinstance(rec, dict):
+            raise bad(f"imports[{i}]", "a mapping (an import record)", rec)
+
+
 def open_store(path: str | Path) -> Store:
     """The store at ``path`` (it need not exist yet: the first import creates it)."""
     return Store(Path(path)).reload()
@@ -244,10 +372,9 @@ def read_corpus(store: str | Path, columns: list[str] | None = None) -> pd.DataF
     return s.read(columns)
 
 
-def _choose_registry(store: Store, registry: str | Path | None, sources: list[Path]) -> Registry:
+def _choose_registry(store: Store, registry: Registry | None, sources: list[Path]) -> Registry:
     if registry is not None:
-        new = load_registry(registry)
-        return store.registry.merged_with(new) if store.registry else new
+        return store.registry.merged_with(registry) if store.registry else registry
     if store.registry is not None:
         return store.registry
     for src in sources:
@@ -257,8 +384,32 @@ def _choose_registry(store: Store, registry: str | Path | None, sources: list[Pa
     return load_registry(DEFAULT_REGISTRY)
 
 
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):   # a closed or unusual stream
+        return False
+
+
+def _validate_import(st: Store, read: list, registry: Registry | None, paths: list[Path], *,
+                     date_format, skip_invalid: bool, quiet: bool) -> tuple[Registry, Validated, list]:
+    """Validate what was read against the store as it is now; raise unless valid or ``skip_invalid``."""
+    reg = _choose_registry(st, registry, paths)
+    records = [r for s in read for r in s.records]
+    stored_ids, stored_hashes = st.stored_keys()
+    result: Validated = validate(
+        _progress(records, quiet), reg, stored_ids=stored_ids, stored_hashes=stored_hashes,
+        date_format=date_format, registry_label=f"registry '{reg.name}' ({reg.source})",
+    )
+    problems = [p for s in read for p in s.problems] + result.problems
+    if problems and not skip_invalid:
+        raise ValidationError(problems, hint="Fix the input, or pass --skip-invalid to import the valid rows.")
+    return reg, result, problems
+
+
 def _progress(records: list[Record], quiet: bool) -> Iterable[Record]:
-    if quiet:
+    """A progress bar on a terminal; never in a log file or a pipe (stderr not a tty)."""
+    if quiet or not _isatty(sys.stderr):
         return records
     from tqdm.auto import tqdm
     return tqdm(records, desc="validating", unit=" articles", leave=False, mininterval=0.5)
@@ -288,23 +439,24 @@ def import_sources(
     the first source; the project's ``corpus/outlets.yaml``.
     """
     started = _now()
-    st = open_store(store)
+    store_path = Path(store)
+    if store_path.exists() and not store_path.is_dir():
+        raise StoreError(f"{store_path}: is a file, not a store folder; name a folder with --store")
     paths = [Path(s) for s in sources]
+    # Sources and the named registry are read before the store is touched: bad input leaves no trace.
+    read = [read_source(p, format=format, encoding=encoding, columns=columns, metadata=metadata)
+            for p in paths]
+    named = load_registry(registry) if registry is not None else None
+    st = open_store(store_path)
+    check = dict(date_format=date_format, skip_invalid=skip_invalid, quiet=quiet)
+    fresh = not store_path.exists()
+    if fresh:  # a new store: validate before creating its folder, so a refused import creates nothing
+        reg, result, problems = _validate_import(st, read, named, paths, **check)
     with st.lock():
         st.reload()
-        reg = _choose_registry(st, registry, paths)
-        read = [read_source(p, format=format, encoding=encoding, columns=columns, metadata=metadata)
-                for p in paths]
-        records = [r for s in read for r in s.records]
-        stored_ids, stored_hashes = st.stored_keys()
-        result: Validated = validate(
-            _progress(records, quiet), reg, stored_ids=stored_ids, stored_hashes=stored_hashes,
-            date_format=date_format, registry_label=f"registry '{reg.name}' ({reg.source})",
-        )
+        if not fresh or st.exists:  # (a store created meanwhile by another import: validate again)
+            reg, result, problems = _validate_import(st, read, named, paths, **check)
         file_problems = [p for s in read for p in s.problems]
-        problems = file_problems + result.problems
-        if problems and not skip_invalid:
-            raise ValidationError(problems, hint="Fix the input, or pass --skip-invalid to import the valid rows.")
         import_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         rejects_path = None
         n_rejected = len(result.rejected) + len(file_problems)
@@ -318,8 +470,11 @@ def import_sources(
                       for rec, ps in result.rejected]
             lines += [json.dumps({"file": p.file, "line": p.line, "problems": [str(p)], "record": None},
                                  ensure_ascii=False) for p in result.problems if p.line is None]
-            _write_atomic(rejects_path, ("\n".join(lines) + "\n").encode("utf-8"))
+            # backslashreplace: a lone surrogate is written as its JSON escape, so the record reads back as it was
+            _write_atomic(rejects_path, ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
         st._remove_orphans()
+        for tmp in st.path.glob(f".{CATALOGUE}.*.tmp"):   # left by an import killed mid-commit
+            tmp.unlink(missing_ok=True)
         part = st._write_part(result.rows) if result.rows else None
         info = ImportResult(
             import_id=import_id,

@@ -1,10 +1,16 @@
-"""Validation of imported records: every problem is reported as ``file:line: field: what is wrong``.
+r"""Validation of imported records: every problem is reported as ``file:line: field: what is wrong``.
 
 Checks: the required fields (``id``, ``outlet``, ``date``, ``text``) are present, the outlet is in
 the registry, the date parses, an id is not reused for different content (within the import or
-against the store). Exact duplicates — the same outlet and the same text after light
-normalisation — are dropped and counted, not reported as errors, so re-importing a file adds
-nothing.
+against the store), and no field holds a character that cannot be stored: a lone surrogate (only a
+JSON escape such as ``"\ud800"`` can produce one; it has no UTF-8 form) or NUL (U+0000, a sign of
+a corrupt or binary record). An ``id`` may be a string or an integer (stored as its decimal string);
+``text`` must be a string. HTML markup and entities, presentation-form Arabic (U+FB50–U+FEFF) and
+other control characters are stored as given: the store keeps the source's text, and cleaning is the
+text pipeline's business (``workbench.text.normalise`` folds presentation forms with NFKC).
+
+Exact duplicates — the same outlet and the same text after light normalisation — are dropped and
+counted, not reported as errors, so re-importing a file adds nothing.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from ..errors import Problem
 from .readers import FIELDS, Record
 from .registry import Registry
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _INVISIBLE = re.compile("[\u0640\u064b-\u065f\u0670\u06d6-\u06ed\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -50,6 +57,32 @@ def parse_date(value, date_format: str | None = None) -> datetime | None:
     if d.tzinfo is not None:
         d = d.astimezone(timezone.utc).replace(tzinfo=None)
     return d
+
+
+def _unstorable(data: dict) -> tuple[str, str] | None:
+    """``(field, message)`` for the first field (or key) holding a lone surrogate or NUL, else None."""
+    for k, v in data.items():
+        for what, s in (("name", k), ("value", v)):
+            if not isinstance(s, str):
+                if not isinstance(s, (dict, list)):
+                    continue
+                s = json.dumps(s, ensure_ascii=False)
+            m = _UNSTORABLE.search(s)
+            if m is None:
+                continue
+            ch = m.group()
+            label = str(k).encode("utf-8", "backslashreplace").decode() if what == "name" else k
+            where = "its name contains" if what == "name" else "contains"
+            if ch == "\x00":
+                return label, (f"{where} a NUL character (U+0000) at position {m.start()}; the record is "
+                               "corrupt or binary: fix the export or remove the record")
+            return label, (f"{where} a lone surrogate (\\u{ord(ch):04x}) at position {m.start()}, which "
+                           "cannot be stored as UTF-8; fix the JSON escape (a pair \\ud8xx\\udcxx is needed) "
+                           "or remove the character")
+    return None
+
+
+_JSON_TYPE = {int: "a number", float: "a number", bool: "true/false", list: "an array", dict: "an object"}
 
 
 def _scalar(v):
@@ -109,8 +142,15 @@ def validate(
         def bad(fieldname: str, msg: str) -> None:
             probs.append(Problem(rec.file, rec.line, fieldname, msg))
 
+        unstorable = _unstorable(d)
+        if unstorable:
+            out.reject(rec, *unstorable)
+            continue
         text = d.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if text is not None and not isinstance(text, str):
+            bad("text", f"expected a string, found {_JSON_TYPE.get(type(text), type(text).__name__)}")
+            text = ""
+        elif text is None or not text.strip():
             bad("text", "missing text")
             text = ""
         raw_outlet = d.get("outlet")
@@ -133,9 +173,15 @@ def validate(
             hint = f"format {date_format!r}" if date_format else "ISO 8601 (2024-03-01 or 2024-03-01T14:30:00), or pass --date-format"
             bad("date", f"cannot parse '{raw_date}' as a date (expected {hint})")
         if "id" in d:
-            art_id = None if d["id"] is None else str(d["id"]).strip()
-            if not art_id:
-                bad("id", "missing id")
+            raw_id = d["id"]
+            if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
+                bad("id", f"expected a string or an integer, found {_JSON_TYPE.get(type(raw_id), type(raw_id).__name__)} "
+                          f"({json.dumps(raw_id, ensure_ascii=False)[:40]}); write the id as a string")
+                art_id = "?"
+            else:
+                art_id = None if raw_id is None else str(raw_id).strip()
+                if not art_id:
+                    bad("id", "missing id")
         else:  # the source has no id column at all: derive a stable id from the content
             art_id = f"{outlet or 'unknown'}-{text_hash(outlet or '', text)[:16]}"
 

@@ -13,6 +13,14 @@ list content, pipeline and camel-tools versions). Change any of them and a new e
 settings, both fingerprints and the pipeline version are stored in the file's Parquet metadata
 (:func:`read_cache_metadata`), so every result can record exactly how its tokens were made.
 
+Integrity. Beside each entry ``tokens-KEY.parquet`` a small record ``tokens-KEY.json`` holds the
+entry's size and SHA-256, written just before the entry is published. An entry is used only if
+its record exists, its bytes hash to the recorded SHA-256 and its Parquet metadata names the
+expected fingerprints; otherwise (damaged, truncated, replaced, or written by an older version)
+it is rebuilt with a one-line :class:`~workbench.errors.WorkbenchWarning`, never trusted. Hashes
+are remembered per process while the file is unchanged. A full disk or a folder that cannot be
+written raises :class:`CacheError` naming the path and the OS reason.
+
 Example::
 
     cache = TokenCache("build/token-cache")
@@ -27,12 +35,14 @@ import hashlib
 import json
 import os
 import uuid
+import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..errors import WorkbenchError, WorkbenchWarning, describe_os_error
 from .settings import PIPELINE_VERSION, TextSettings
 from .tokenise import iter_tokenise
 
@@ -43,8 +53,12 @@ _META_KEY = b"workbench.tokens"
 _SCHEMA = pa.schema([("id", pa.string()), ("tokens", pa.list_(pa.string()))])
 
 
-class CacheError(RuntimeError):
-    """Raised when a token cache cannot be built or read (the message says why)."""
+class CacheError(WorkbenchError, RuntimeError):
+    """Raised when a token cache cannot be built or read (the message says why).
+
+    A :class:`~workbench.errors.WorkbenchError` (the command line reports it, exit 2); still a
+    ``RuntimeError`` for code written before.
+    """
 
 
 def fingerprint_texts(ids: Iterable[object], texts: Iterable[str]) -> str:
@@ -83,6 +97,28 @@ class TokenCache:
         """Where the entry for these settings and content lives (whether or not it exists yet)."""
         return self.root / f"tokens-{self.key(settings, content_fingerprint)}.parquet"
 
+    def lookup(self, settings: TextSettings, content_fingerprint: str) -> Path | None:
+        """The verified entry for these settings and content, or None if there is none to trust.
+
+        An entry that fails verification is removed (when the folder allows it) with a one-line
+        :class:`~workbench.errors.WorkbenchWarning` saying which entry, why, and that it is rebuilt.
+        """
+        path = self.path_for(settings, content_fingerprint)
+        if not path.is_file():
+            return None
+        problem = _verify_entry(path, settings, content_fingerprint)
+        if problem is None:
+            self.hits += 1
+            return path
+        warnings.warn(f"token cache entry {path} {problem}; it is not used and is rebuilt",
+                      WorkbenchWarning, stacklevel=3)
+        for p in (path, _record_path(path)):
+            try:
+                _unlink(p)
+            except OSError:
+                pass  # a read-only cache: the rebuild reports where it could not write
+        return None
+
     def get_or_build(
         self,
         ids: Iterable[object],
@@ -99,11 +135,15 @@ class TokenCache:
         same length. ``workers`` is passed to :func:`~workbench.text.tokenise.iter_tokenise`.
         Ids are stored as strings.
         """
-        path = self.path_for(settings, content_fingerprint)
-        if path.is_file():
-            self.hits += 1
+        path = self.lookup(settings, content_fingerprint)
+        if path is not None:
             return path
-        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.path_for(settings, content_fingerprint)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(describe_os_error(exc, self.root, "create the token cache folder")
+                             + _CACHE_HINT) from None
         meta = {
             "settings": settings.to_dict(),
             "settings_fingerprint": settings.fingerprint(),
@@ -112,6 +152,7 @@ class TokenCache:
         }
         schema = _SCHEMA.with_metadata({_META_KEY: json.dumps(meta, ensure_ascii=False).encode("utf-8")})
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        record = _record_path(path)
         try:
             with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
                 id_buf: list[str] = []
@@ -126,14 +167,29 @@ class TokenCache:
                         id_buf, tok_buf = [], []
                 if id_buf or not written:  # an empty corpus still gets a (empty) table
                     writer.write_table(_table(id_buf, tok_buf, schema))
+            with open(tmp, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+                size = os.fstat(f.fileno()).st_size
+            # the record goes first: a published entry always has one (a crash in between leaves a
+            # record without an entry, which is a plain miss)
+            with open(record, "w", encoding="utf-8") as f:
+                json.dump({"file": path.name, "bytes": size, "sha256": digest}, f)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, path)
         except ValueError as exc:
             _unlink(tmp)
+            _unlink(record)
             if "zip()" in str(exc):
                 raise CacheError("ids and texts have different lengths") from exc
             raise
+        except OSError as exc:  # full disk, no permission, read-only folder (pyarrow's too)
+            _unlink(tmp)
+            _unlink(record)
+            raise CacheError(describe_os_error(exc, path, "write the token cache") + _CACHE_HINT) from None
         except BaseException:
             _unlink(tmp)
+            _unlink(record)
             raise
         self.builds += 1
         return path
@@ -151,6 +207,44 @@ def _unlink(p: Path) -> None:
         p.unlink()
     except FileNotFoundError:
         pass
+    except OSError:
+        pass  # cleaning up after a failure must not hide the failure
+
+
+_CACHE_HINT = " (or put the cache elsewhere: --cache DIR or the WORKBENCH_CACHE environment variable)"
+
+
+def _record_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def _verify_entry(path: Path, settings: TextSettings, content_fingerprint: str) -> str | None:
+    """Why the entry at ``path`` cannot be trusted, or None if it checks out."""
+    from ..integrity import file_sha256
+
+    try:
+        rec = json.loads(_record_path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "has no integrity record (written by an older version, or its build was interrupted)"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"has an unreadable integrity record ({' '.join(str(exc).split())})"
+    if not isinstance(rec, dict) or not isinstance(rec.get("sha256"), str) or not isinstance(rec.get("bytes"), int):
+        return "has a malformed integrity record"
+    try:
+        size = path.stat().st_size
+        if size != rec["bytes"]:
+            return f"has {size} bytes, not the {rec['bytes']} recorded (truncated or replaced)"
+        if file_sha256(path) != rec["sha256"]:
+            return "does not match its recorded SHA-256 (damaged or changed)"
+        meta = read_cache_metadata(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    except CacheError as exc:
+        return f"is not a readable token cache ({exc})"
+    if (meta.get("content_fingerprint") != content_fingerprint
+            or meta.get("settings_fingerprint") != settings.fingerprint()):
+        return "was made from other texts or settings than its name says"
+    return None
 
 
 def iter_tokens(path: str | os.PathLike[str], batch_size: int = 5000) -> Iterator[tuple[list[str], list[list[str]]]]:
@@ -158,11 +252,7 @@ def iter_tokens(path: str | os.PathLike[str], batch_size: int = 5000) -> Iterato
 
     Reads one batch at a time, so memory depends on ``batch_size``, not on the corpus.
     """
-    try:
-        pf = pq.ParquetFile(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise CacheError(f"cannot read token cache {path}: {exc}") from exc
-    for batch in pf.iter_batches(batch_size=batch_size, columns=["id", "tokens"]):
+    for batch in _batches(path, batch_size, ["id", "tokens"]):
         yield batch.column(0).to_pylist(), batch.column(1).to_pylist()
 
 
@@ -172,12 +262,8 @@ def iter_token_arrays(path: str | os.PathLike[str], batch_size: int = 5000,
 
     ``mask`` (a boolean array over all rows, in file order) keeps only the selected rows.
     """
-    try:
-        pf = pq.ParquetFile(path)
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise CacheError(f"cannot read token cache {path}: {exc}") from exc
     pos = 0
-    for batch in pf.iter_batches(batch_size=batch_size, columns=["tokens"]):
+    for batch in _batches(path, batch_size, ["tokens"]):
         col = batch.column(0)
         if mask is not None:
             col = col.filter(pa.array(mask[pos:pos + len(col)]))
@@ -185,10 +271,33 @@ def iter_token_arrays(path: str | os.PathLike[str], batch_size: int = 5000,
         yield col
 
 
+def _batches(path, batch_size: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """Record batches of a cache file; any read error is a :class:`CacheError` naming the file."""
+    try:
+        it = pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)
+        while True:
+            batch = next(it, None)
+            if batch is None:
+                return
+            yield batch
+    except (OSError, pa.ArrowException) as exc:
+        raise CacheError(f"cannot read token cache {path}: {' '.join(str(exc).split())[:200]}; delete the "
+                         "file and run again to rebuild it") from None
+
+
 def read_cache_metadata(path: str | os.PathLike[str]) -> dict:
     """The settings, fingerprints and pipeline version stored in a cache entry."""
-    schema = pq.read_schema(path)
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise CacheError(f"cannot read token cache {path}: {' '.join(str(exc).split())[:200]}") from None
     raw = (schema.metadata or {}).get(_META_KEY)
     if raw is None:
         raise CacheError(f"{path} is not a workbench token cache (no {_META_KEY.decode()} metadata)")
-    return json.loads(raw)
+    try:
+        meta = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise CacheError(f"{path}: the token cache's metadata is damaged")
+    return meta

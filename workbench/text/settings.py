@@ -21,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..errors import WorkbenchError
+
 __all__ = ["PIPELINE_VERSION", "TextSettings", "SettingsError", "load_word_list"]
 
 #: Bump whenever a change to normalise.py / tokenise.py can change any token for some input.
@@ -36,8 +38,12 @@ _CHOICES = {
 }
 
 
-class SettingsError(ValueError):
-    """Raised for an invalid text-pipeline setting; the message names the offending key."""
+class SettingsError(WorkbenchError, ValueError):
+    """Raised for an invalid text-pipeline setting; the message names the offending key.
+
+    A :class:`~workbench.errors.WorkbenchError` (the command line reports it, exit 2) and, as
+    before, a ``ValueError``.
+    """
 
 
 @dataclass(frozen=True)

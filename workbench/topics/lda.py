@@ -31,6 +31,14 @@ Caching. ``fit_topics(dtm, k, seed=..., cache_dir=...)`` stores the trained mode
 of the matrix' content (counts, vocabulary, document ids), the corpus store fingerprint, the text
 settings fingerprint, every hyper-parameter and the gensim version; a second call with the same key
 loads it instead of training.
+
+Safety. A gensim model file is a pickle: loading it runs whatever code it names. So every saved
+model folder carries a manifest of its files' SHA-256 signed with this user's secret key
+(:mod:`workbench.integrity`), and nothing is unpickled unless the manifest verifies: a model
+folder copied from another machine or account, or changed since it was written, is refused by
+:func:`load_topics` and, in the cache of :func:`fit_topics`, retrained with a one-line warning.
+For a store you may only read, put the cache elsewhere:
+``cache_dir=workbench.analysis.cache_root(store) / "topic-models"``.
 """
 from __future__ import annotations
 
@@ -40,6 +48,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
@@ -48,7 +57,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import WorkbenchError
+from ..errors import WorkbenchError, WorkbenchWarning, describe_os_error
 from ..matrix import DocumentTermMatrix, build_matrix
 
 __all__ = [
@@ -188,7 +197,11 @@ class TopicModel:
         return pd.Series(share, index=pd.RangeIndex(self.k, name="topic"), name="prevalence")
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model to folder ``path`` (replaced atomically if it exists); return it."""
+        """Write the model to folder ``path`` (replaced atomically if it exists); return it.
+
+        The folder is signed for this user (:mod:`workbench.integrity`): :func:`load_topics` loads
+        it on this machine and account, and refuses it anywhere else or once a file is changed.
+        """
         return _save(self, Path(path))
 
     @classmethod
@@ -198,12 +211,18 @@ class TopicModel:
 
 _FILES = ("model", "theta.npy", "term_frequency.npy", "doc_lengths.npy", "vocab.json",
           "params.json", "docs.parquet")
+_KIND = "topic-model"
 
 
 def _save(tm: TopicModel, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ..integrity import IntegrityError, write_manifest
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.mkdir()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as e:
+        raise TopicError(describe_os_error(e, path.parent, "save the topic model")) from None
     try:
         tm.model.save(str(tmp / "model"))
         np.save(tmp / "theta.npy", tm.theta)
@@ -214,6 +233,7 @@ def _save(tm: TopicModel, path: Path) -> Path:
         (tmp / "params.json").write_text(json.dumps(tm.params, ensure_ascii=False, indent=1, default=str),
                                          encoding="utf-8")
         tm.docs.to_parquet(tmp / "docs.parquet", index=False)
+        write_manifest(tmp, _KIND)
         if path.exists():
             old = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
             os.replace(path, old)
@@ -221,14 +241,38 @@ def _save(tm: TopicModel, path: Path) -> Path:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise TopicError(describe_os_error(e, path, "save the topic model")) from None
+    except IntegrityError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise TopicError(f"{path}: cannot save the topic model: {e}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
 
 
+def _verified(path: Path) -> None:
+    """Raise TopicError unless ``path`` is a model folder this user's workbench wrote, unchanged."""
+    from ..integrity import IntegrityError, verify_manifest
+
+    try:
+        verify_manifest(path, _KIND)
+    except IntegrityError as e:
+        raise TopicError(
+            f"{path}: refused to load this topic model: {e}. A gensim model is a pickle, and loading "
+            "one runs code stored in it, so only models saved by this workbench on this machine and "
+            "account, unchanged since, are loaded; retrain it with fit_topics()") from None
+
+
 def load_topics(path: str | os.PathLike) -> TopicModel:
-    """Load a model written by :meth:`TopicModel.save` (or by the cache of :func:`fit_topics`)."""
+    """Load a model written by :meth:`TopicModel.save` (or by the cache of :func:`fit_topics`).
+
+    The folder's signed manifest is checked first (:mod:`workbench.integrity`): a folder not
+    written by this workbench under this user account, or changed since, raises
+    :class:`TopicError` and nothing in it is unpickled.
+    """
     from gensim.models import LdaModel
 
     path = Path(path)
@@ -236,15 +280,21 @@ def load_topics(path: str | os.PathLike) -> TopicModel:
     if missing:
         raise TopicError(f"{path}: not a saved topic model (missing {', '.join(missing)}); "
                          "save one with TopicModel.save(path) or fit_topics(..., cache_dir=...)")
-    model = LdaModel.load(str(path / "model"))
-    vocab = pd.Index(json.loads((path / "vocab.json").read_text(encoding="utf-8")), dtype=object, name="term")
-    params = json.loads((path / "params.json").read_text(encoding="utf-8"))
-    return TopicModel(
-        model=model, vocab=vocab, docs=pd.read_parquet(path / "docs.parquet"),
-        theta=np.load(path / "theta.npy"), term_frequency=np.load(path / "term_frequency.npy"),
-        doc_lengths=np.load(path / "doc_lengths.npy"), params=params,
-        info={"cached": True, "path": str(path)},
-    )
+    _verified(path)
+    try:
+        model = LdaModel.load(str(path / "model"))
+        vocab = pd.Index(json.loads((path / "vocab.json").read_text(encoding="utf-8")), dtype=object, name="term")
+        params = json.loads((path / "params.json").read_text(encoding="utf-8"))
+        return TopicModel(
+            model=model, vocab=vocab, docs=pd.read_parquet(path / "docs.parquet"),
+            theta=np.load(path / "theta.npy", allow_pickle=False),
+            term_frequency=np.load(path / "term_frequency.npy", allow_pickle=False),
+            doc_lengths=np.load(path / "doc_lengths.npy", allow_pickle=False), params=params,
+            info={"cached": True, "path": str(path)},
+        )
+    except Exception as e:  # signed by us, yet unreadable (e.g. another gensim version)
+        raise TopicError(f"{path}: cannot load this topic model ({type(e).__name__}: "
+                         f"{' '.join(str(e).split())[:200]}); retrain it with fit_topics()") from None
 
 
 # ---------------------------------------------------------------------------
@@ -381,6 +431,9 @@ def fit_topics(
 
     With ``cache_dir``, the model is stored under a key of the matrix content, corpus and text
     fingerprints and every hyper-parameter; a later call with the same key loads it (``info["cached"]``).
+    A cached entry that fails verification (not signed by this user's workbench, changed, damaged)
+    is never unpickled: it is retrained and replaced, with a one-line warning. If the cache cannot
+    be written (full disk, read-only folder) the model is returned uncached, with a warning.
 
     Returns a :class:`TopicModel` whose ``params`` record all of the above.
 
@@ -415,12 +468,16 @@ def fit_topics(
         json.dumps(key_src, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:24]
 
     target = Path(cache_dir) / f"lda-k{k}-{params['cache_key']}" if cache_dir is not None else None
-    if target is not None and (target / "params.json").is_file():
+    if target is not None and target.exists():
         try:
             tm = load_topics(target)
-        except Exception:  # a damaged entry is retrained and replaced
-            tm = None
-        if tm is not None and tm.params.get("cache_key") == params["cache_key"]:
+            if tm.params.get("cache_key") != params["cache_key"]:
+                raise TopicError(f"{target}: it holds a model for other inputs (cache key "
+                                 f"{tm.params.get('cache_key')!r})")
+        except TopicError as e:  # never trusted: retrained and replaced
+            warnings.warn(f"cached topic model not used: {e}; retraining and replacing it",
+                          WorkbenchWarning, stacklevel=2)
+        else:
             tm.docs = dtm.docs
             tm.params = params
             return tm
@@ -441,8 +498,13 @@ def fit_topics(
         info={"cached": False, "train_seconds": train_s, "theta_seconds": time.perf_counter() - t0 - train_s},
     )
     if target is not None:
-        _save(tm, target)
-        tm.info["path"] = str(target)
+        try:
+            _save(tm, target)
+        except TopicError as e:
+            warnings.warn(f"the topic model was trained but not cached: {e}", WorkbenchWarning, stacklevel=2)
+            tm.info["cache_error"] = str(e)
+        else:
+            tm.info["path"] = str(target)
     return tm
 
 
@@ -471,7 +533,7 @@ def _iter_doc_tokens(dtm: DocumentTermMatrix, rows: np.ndarray | None = None,
     from ..text import iter_tokens
 
     settings = _settings_from_meta(dtm.meta)
-    path = token_cache_path(dtm.meta["store"], settings)
+    path = token_cache_path(dtm.meta["store"], settings, cache_dir=dtm.meta.get("cache_dir"))
     ids = dtm.docs["id"].astype(str).to_numpy()
     want = set(ids if rows is None else ids[rows])
     for bid, btoks in iter_tokens(path, batch_size=batch_size):
@@ -660,13 +722,24 @@ def typical_documents(tm: TopicModel, n: int = 5, columns: Sequence[str] = ("id"
 
 
 def topic_labels(tm: TopicModel, names: Mapping[int, str] | None = None, *, n_terms: int = 3,
-                 lam: float = 0.6, sep: str = "، ") -> dict[int, str]:
-    """A short label per topic: its name from ``names`` if given, else ``"<id>: top terms"``."""
+                 lam: float = 0.6, sep: str = "، ", max_chars: int | None = 40) -> dict[int, str]:
+    """A short label per topic: its name from ``names`` if given, else ``"<id>: top terms"``.
+
+    For display (figures, captions): each term is shortened to ``max_chars`` characters and a name
+    to 60 (:func:`workbench.display.shorten`; ``max_chars=None``: both kept whole), so one
+    megabyte-long token cannot make a label megabytes long.
+    """
+    from ..display import LABEL_CHARS, shorten
+
     names = dict(names or {})
     top = topic_terms(tm, n_terms, lam)
     out = {}
     for t, g in top.groupby("topic", sort=True):
-        out[int(t)] = names.get(int(t)) or f"{int(t)}: " + sep.join(g["term"])
+        name, terms = names.get(int(t)), list(g["term"])
+        if max_chars:
+            name = shorten(name, LABEL_CHARS) if name else name
+            terms = [shorten(term, max_chars) for term in terms]
+        out[int(t)] = name or f"{int(t)}: " + sep.join(terms)
     return out
 
 
