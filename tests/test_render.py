@@ -23,6 +23,7 @@ from workbench.reports.render import (
     PdfUnavailable,
     chromium_path,
     fix_block_direction,
+    html_active_content,
     html_is_self_contained,
     render_html,
     render_pdf,
@@ -343,3 +344,59 @@ def test_chromium_timeout_and_non_pdf(monkeypatch, tmp_path):
     monkeypatch.setenv("WORKBENCH_CHROMIUM", str(_fake_chrome(tmp_path, 'printf "%%PDF-1.4 fake" > "$out"\n')))
     assert render_pdf(html, tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fake-chrome", "r.html", "r.pdf"]
+
+
+# --------------------------------------------------------------------------------------------
+# active content: nothing in a report runs
+
+
+@pytest.mark.parametrize("snippet,found", [
+    ("<script>alert(1)</script>", "<script>"),
+    ("<SCRIPT SRC=//evil.example/x.js></SCRIPT>", "<script>"),
+    ('<img src=x onerror="alert(1)">', "onerror= on <img>"),
+    ("<svg/onload=alert(1)>", "onload= on <svg>"),
+    ("<details open ontoggle=alert(1)>", "ontoggle= on <details>"),
+    ('<a href="javascript:alert(1)">x</a>', "javascript: URL in href= of <a>"),
+    ('<a href=" &#106;ava&#x09;script:alert(1)">x</a>', "javascript: URL in href= of <a>"),
+    ("<a href='VBScript:msgbox(1)'>x</a>", "vbscript: URL in href= of <a>"),
+    ('<iframe src="about:blank"></iframe>', "<iframe>"),
+    ('<object data="x.swf"></object>', "<object>"),
+    ('<embed src="x.swf">', "<embed>"),
+    ('<form action="/x"><input></form>', "<form>"),
+    ('<base href="http://evil.example/">', "<base>"),
+    ('<meta http-equiv="Refresh" content="0;url=http://evil.example/">', '<meta http-equiv="refresh">'),
+    ('<p style="background:url(javascript:alert(1))">x</p>', "javascript: URL in style= of <p>"),
+])
+def test_html_active_content_finds_what_would_run(snippet, found):
+    assert found in html_active_content(f"<html><body><p>text</p>{snippet}</body></html>")
+
+
+def test_html_active_content_lets_text_about_markup_through():
+    page = ("<html><head><style>a::after { content: '<script>' }</style><!-- <script> --></head><body>"
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt;</p>"
+            "<p>javascript: is a URL scheme; online=yes; <code>onload=</code></p>"
+            '<a href="#javascript-section" class="anchor-link">¶</a><img src="data:image/png;base64,AAAA" alt="x">'
+            '<meta charset="utf-8"><table><tr><td title="javascript">x</td></tr></table></body></html>')
+    assert html_active_content(page) == []
+
+
+def test_rendered_report_template_is_inert(rendered):
+    _path, html, _nb = rendered
+    assert html_active_content(html) == []
+
+
+def test_render_refuses_markup_that_escaped_escaping(tmp_path):
+    """A future escaping bug fails the render loudly instead of shipping a stored script injection."""
+    nb = new_notebook(cells=[
+        new_markdown_cell("ok"),
+        new_code_cell("table", execution_count=1, outputs=[new_output(
+            "display_data", data={"text/html": "<table><tr><td><img src=x onerror=alert(1)></td></tr></table>",
+                                  "text/plain": "table"})]),
+        new_markdown_cell("[click](javascript:alert(2))"),
+    ])
+    with pytest.raises(WorkbenchError) as e:
+        render_html(nb, tmp_path / "report.html", title="t")
+    msg = str(e.value)
+    assert "report.html not written: it would contain active content (onerror= on <img>; " in msg
+    assert "javascript: URL in href= of <a>" in msg and "\n" not in msg
+    assert not (tmp_path / "report.html").exists() and list(tmp_path.iterdir()) == []

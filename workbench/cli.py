@@ -100,7 +100,7 @@ def cmd_keyness(args) -> int:
         reference = args.reference.split(",") if "," in args.reference else args.reference
     table = compare(args.store, args.group, target, reference, settings=settings, selection=sel,
                     ngrams=args.ngrams, min_count=args.min_count, min_outlets=args.min_outlets,
-                    measure_sort=args.sort, correction=args.correction)
+                    measure_sort=args.sort, correction=args.correction, cache_dir=args.cache)
     if args.out:
         table.to_csv(args.out, index=False, encoding="utf-8-sig")
         print(f"wrote {len(table):,} terms to {args.out}", file=sys.stderr)
@@ -119,10 +119,16 @@ def cmd_keyness(args) -> int:
                 "outlets_reference", "G2", "p_adj", "log_ratio", "lrc", "log_odds_z", "direction"]
         import pandas as pd
 
+        from .display import shorten
+
+        # terms shortened for the terminal (40 characters): one megabyte-long token would pad every
+        # row to a megabyte; --out and --json keep them whole
+        shown = top[cols].assign(term=top["term"].map(shorten))
+        groups = table.attrs["groups"]
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
-            print(f"{table.attrs['groups']['target']} vs {table.attrs['groups']['reference']} "
-                  f"(group '{args.group}', sorted by {args.sort}, top {args.top} per side)")
-            print(top[cols].to_string(index=False))
+            print(f"{shorten(groups['target'])} vs {shorten(groups['reference'])} "
+                  f"(group '{shorten(args.group)}', sorted by {args.sort}, top {args.top} per side)")
+            print(shown.to_string(index=False))
     return 0
 
 
@@ -144,41 +150,80 @@ def _corpus_store(corpus: str, registry: str | None = None) -> str:
     return str(store)
 
 
-def _run_one(notebook, params_file, cli_params, out, name, keep, pdf) -> int:
+def _run_one(notebook, params_file, cli_params, out, name, keep, pdf, cell_timeout=None) -> int:
     from .reports.run import run_report
 
     res = run_report(notebook, params_file=params_file, cli_params=cli_params, out=out, name=name,
-                     keep=keep, pdf=pdf)
+                     keep=keep, pdf=pdf, cell_timeout=cell_timeout)
     for m in res.messages:
         print(m, file=sys.stderr)
     print(f"report '{res.name}' written to {res.folder}")
     return 0
 
 
-def _run_schedule(name: str) -> int:
+def _run_schedule(name: str, cell_timeout: int | None = None) -> int:
+    """Run one schedule; return its exit code. Errors are printed as ``error: schedule 'NAME': ...``
+    and, once the schedule is loaded, trigger its ``on_failure`` command (whose own problem is
+    printed too but never changes the exit code)."""
+    import os
+    from pathlib import Path
+
     import pandas as pd
 
     from .corpus import open_store
-    from .reports.schedules import load_schedule, resolve_window
+    from .reports.schedules import load_schedule, resolve_window, run_on_failure
 
-    sch = load_schedule(name)
-    params = dict(sch.parameters)
-    store = str(sch.store) if sch.store else (_corpus_store(str(sch.corpus), sch.registry) if sch.corpus else None)
-    if store:
-        params["store"] = store
-    if sch.window:
-        end = None
-        if sch.window.get("anchor") == "corpus-end":
-            from .corpus.demo import demo_store
+    label, sch = Path(name).stem, None
+    try:
+        sch = load_schedule(name)
+        label = sch.name
+        params = dict(sch.parameters)
+        store = str(sch.store) if sch.store else (_corpus_store(str(sch.corpus), sch.registry) if sch.corpus else None)
+        if store:
+            params["store"] = store
+        if sch.window:
+            end = None
+            if sch.window.get("anchor") == "corpus-end":
+                from .corpus.demo import demo_store
 
-            st = open_store(store or demo_store())
-            d = st.read(columns=[])["date"].max()
-            end = None if pd.isna(d) else d.date()
-        params["start"], params["end"] = resolve_window(sch.window, end)
-    return _run_one(sch.notebook, params, None, sch.output, sch.name, sch.keep, sch.pdf)
+                st = open_store(store or demo_store())
+                d = st.read(columns=[])["date"].max()
+                end = None if pd.isna(d) else d.date()
+            params["start"], params["end"] = resolve_window(sch.window, end)
+        return _run_one(sch.notebook, params, None, sch.output, sch.name, sch.keep, sch.pdf,
+                        cell_timeout or sch.cell_timeout)
+    except Exception as e:
+        if isinstance(e, WorkbenchError):
+            message, code = str(e), e.exit_code
+        elif isinstance(e, ValueError):
+            message, code = str(e), 2
+        else:
+            if os.environ.get("WORKBENCH_DEBUG"):
+                raise
+            message, code = (f"internal error: {type(e).__name__}: {e} (a bug; rerun with WORKBENCH_DEBUG=1 "
+                             "for the traceback and please report it)"), 1
+        print(f"error: schedule '{label}': {message}", file=sys.stderr)
+        if sch is not None:
+            problem = run_on_failure(sch, message, getattr(e, "folder", None))
+            if problem:
+                print(f"error: schedule '{label}': {problem}", file=sys.stderr)
+        return code
 
 
 def cmd_report(args) -> int:
+    from .reports.run import ReportInterrupted
+
+    try:
+        return _report(args)
+    except ReportInterrupted as e:
+        print(f"interrupted: {e}; earlier reports are untouched", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted before the report run started; no report was written", file=sys.stderr)
+        return 130
+
+
+def _report(args) -> int:
     import yaml
 
     if args.list_parameters:
@@ -200,17 +245,14 @@ def cmd_report(args) -> int:
         if not paths:
             raise WorkbenchError("no schedules in reports/schedules/ (see README: Scheduled reports)")
         for path in paths:
-            try:
-                _run_schedule(str(path))
-            except WorkbenchError as e:
-                print(f"error: {e}", file=sys.stderr)
+            if _run_schedule(str(path), args.cell_timeout) != 0:
                 failed.append(path.stem)
         if failed:
             print(f"{len(failed)} of {len(paths)} scheduled reports failed: {', '.join(failed)}", file=sys.stderr)
             return 3
         return 0
     if args.schedule:
-        return _run_schedule(args.schedule)
+        return _run_schedule(args.schedule, args.cell_timeout)
     params_file = None
     if args.params:
         try:
@@ -229,7 +271,8 @@ def cmd_report(args) -> int:
         cli_params.append(("store", args.store))
     if args.corpus:
         cli_params.append(("store", _corpus_store(args.corpus, args.registry)))
-    return _run_one(args.notebook, params_file, cli_params, args.out, args.name, args.keep, not args.no_pdf)
+    return _run_one(args.notebook, params_file, cli_params, args.out, args.name, args.keep, not args.no_pdf,
+                    args.cell_timeout)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -262,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--skip-invalid", action="store_true", help="write the valid rows and a rejects file with reasons")
     imp.add_argument("--rejects", metavar="FILE", help="where --skip-invalid writes rejected records (default: STORE/rejects/)")
     imp.add_argument("--json", action="store_true", help="print the import record as JSON")
-    imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    imp.add_argument("-q", "--quiet", action="store_true",
+                     help="no progress bar (one is shown only when stderr is a terminal, never in logs)")
     imp.set_defaults(func=cmd_corpus_import)
 
     info = csub.add_parser("info", help="articles per outlet and camp, date range, words, duplicates dropped")
@@ -295,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--out", metavar="FILE.csv", help="write the whole table as CSV (UTF-8 with BOM)")
     k.add_argument("--plot", metavar="FILE.png", help="write the diverging bar chart (PNG and SVG)")
     k.add_argument("--json", action="store_true", help="print the top terms as JSON")
+    k.add_argument("--cache", metavar="DIR", help="folder for the token cache (default: $WORKBENCH_CACHE, "
+                   "else STORE/cache, else ~/.cache/arabic-media-workbench/ when the store is read-only)")
     k.set_defaults(func=cmd_keyness)
 
     r = sub.add_parser(
@@ -302,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a parameterised notebook (default: notebooks/framing_report.ipynb) in this "
         "environment's kernel, then write reports/<name>/<YYYY-MM-DD_HHMMSS>/ with report.ipynb, "
         "report.html, report.pdf, tables/, figures/ and manifest.json. Parameters are checked before "
-        "any kernel starts. Exit codes: 0 success, 2 bad parameters or input, 3 a report failed.",
+        "any kernel starts. A failed, timed-out or interrupted run is kept as <stamp>.failed with "
+        "failure.json and listed in reports/index.html; earlier reports are never touched. "
+        "Exit codes: 0 success, 2 bad parameters or input, 3 a report failed, 130 interrupted.",
     )
     r.add_argument("notebook", nargs="?", help="the notebook (default: notebooks/framing_report.ipynb)")
     r.add_argument("--store", metavar="DIR", help="corpus store (default: the demo corpus)")
@@ -312,7 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--params", metavar="FILE.yaml", help="parameters from a YAML file (-p wins)")
     r.add_argument("--out", metavar="DIR", help="output root (default: reports/)")
     r.add_argument("--name", help="report name (default: the notebook's name)")
-    r.add_argument("--keep", type=int, metavar="N", help="keep only the newest N successful runs of this report")
+    r.add_argument("--keep", type=int, metavar="N",
+                   help="keep only the newest N successful runs of this report, and the newest N failed runs")
+    r.add_argument("--cell-timeout", type=int, metavar="SECONDS",
+                   help="fail the report if one notebook cell runs longer than this (default 1800; "
+                   "overrides a schedule's cell_timeout)")
     r.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     r.add_argument("--schedule", metavar="NAME", help="run reports/schedules/NAME.yaml")
     r.add_argument("--all", action="store_true", help="run every schedule; continue past failures, exit 3 if any failed")
@@ -321,9 +373,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, _default=None):
+    """Workbench notices as one line ``warning: ...``; other warnings as Python prints them."""
+    from .errors import WorkbenchWarning
+
+    if issubclass(category, WorkbenchWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _default(message, category, filename, lineno, file, line)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import functools
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    default_show = warnings.showwarning
+    warnings.showwarning = functools.partial(_show_warning, _default=default_show)
     try:
         return args.func(args)
     except WorkbenchError as e:
@@ -340,11 +407,20 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug: say so in one line, show the traceback only on request
         import os
 
+        from .errors import ENVIRONMENT_ERRNOS, describe_os_error
+
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
+        if isinstance(e, OSError) and e.errno in ENVIRONMENT_ERRNOS:  # full disk, permissions: not a bug
+            # a failed write names no file (f.write); the store being worked on is then the place
+            where = e.filename if e.filename is not None else getattr(args, "store", None)
+            print(f"error: {describe_os_error(e, where)}", file=sys.stderr)
+            return 2
         print(f"internal error: {type(e).__name__}: {e} (a bug; rerun with WORKBENCH_DEBUG=1 for the "
               "traceback and please report it)", file=sys.stderr)
         return 1
+    finally:
+        warnings.showwarning = default_show
 
 
 if __name__ == "__main__":

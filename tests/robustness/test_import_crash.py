@@ -119,13 +119,17 @@ def test_sigkill_at_random_moments_leaves_the_store_unchanged(setup, server, tmp
     shutil.copytree(base, store)
     before = committed(store)
 
-    scratch = tmp_path / "scratch"   # how long a whole import takes here
-    shutil.copytree(base, scratch)
-    code, full = server(command(src, scratch, reg))
-    assert code == 0
+    durations = []   # how long a whole import takes here, once warm (the first call fills caches)
+    for i in range(2):
+        scratch = tmp_path / f"scratch{i}"
+        shutil.copytree(base, scratch)
+        code, seconds = server(command(src, scratch, reg))
+        assert code == 0
+        durations.append(seconds)
+    full = min(durations)
 
     rng = random.Random(SEED)
-    points = [rng.uniform(0.0, 1.1) * full for _ in range(10)]
+    points = [rng.uniform(0.0, 1.0) * full for _ in range(10)]
     killed = 0
     for delay in points:
         code, _ = server(command(src, store, reg), delay=delay)

@@ -5,6 +5,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from workbench.display import TERM_CHARS, TITLE_CHARS, shorten
 from workbench.plots.fonts import font_rc, rtl
 from workbench.plots.keyness import A4_WIDTH_IN, REFERENCE_COLOR, TARGET_COLOR, _freeze_layout
 
@@ -25,7 +26,7 @@ def articles_over_time_plot(monthly: pd.DataFrame, *, title: str | None = None,
         x = range(len(monthly))
         for i, col in enumerate(monthly.columns):
             vals = monthly[col].to_numpy()
-            ax.bar(x, vals, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=rtl(str(col)), width=0.8)
+            ax.bar(x, vals, bottom=bottom, color=PALETTE[i % len(PALETTE)], label=rtl(shorten(col, TERM_CHARS)), width=0.8)
             bottom = vals if bottom is None else bottom + vals
         ax.set_xticks(list(x), [str(i) for i in monthly.index], rotation=45 if len(monthly) > 8 else 0,
                       ha="right" if len(monthly) > 8 else "center")
@@ -33,6 +34,6 @@ def articles_over_time_plot(monthly: pd.DataFrame, *, title: str | None = None,
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(frameon=False, ncols=min(4, len(monthly.columns)), loc="upper left", bbox_to_anchor=(0, 1.15))
         if title:
-            fig.suptitle(rtl(title))
+            fig.suptitle(rtl(shorten(title, TITLE_CHARS)))
         _freeze_layout(fig)
     return fig

@@ -89,9 +89,14 @@ def register_fonts(set_rcparams: bool = True) -> str:
 
 
 def font_rc() -> dict:
-    """rcParams for a ``matplotlib.rc_context`` using the Arabic font (registers it)."""
+    """rcParams for a ``matplotlib.rc_context`` using the Arabic font (registers it).
+
+    Also ``text.parse_math = False``: labels are corpus text (terms, titles, group and topic names),
+    and with mathtext on, a ``$...$`` in one of them is parsed as TeX -- ``$\\require{x}$`` stops
+    the figure with a ParseFatalException. Texts made inside the context keep the setting.
+    """
     register_fonts(set_rcparams=False)
-    return {"font.family": list(FONT_FAMILIES)}
+    return {"font.family": list(FONT_FAMILIES), "text.parse_math": False}
 
 
 def has_arabic(text: str) -> bool:

@@ -12,7 +12,9 @@ The functions build :class:`matplotlib.figure.Figure` objects directly (not via
 figures and do not change global rcParams: the shipped Arabic font is applied
 through a local ``rc_context`` (see :mod:`workbench.plots.fonts`). Labels are
 passed to matplotlib as plain Unicode -- matplotlib >= 3.11 shapes Arabic and
-applies the bidi algorithm itself.
+applies the bidi algorithm itself. Every term and group name is shortened for display
+(:func:`workbench.display.shorten`, 40 characters): laying out a megabyte-long "word" would
+take matplotlib many minutes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from workbench.display import TERM_CHARS, TITLE_CHARS, shorten
 from workbench.plots.fonts import font_rc, rtl
 from workbench.stats.keyness import MEASURES, top_terms
 
@@ -55,7 +58,7 @@ def _group_names(table: pd.DataFrame, target_name, reference_name) -> tuple[str,
     groups = table.attrs.get("groups", {}) if hasattr(table, "attrs") else {}
     t = target_name if target_name is not None else groups.get("target", "target")
     r = reference_name if reference_name is not None else groups.get("reference", "reference")
-    return str(t), str(r)
+    return shorten(t, TERM_CHARS), shorten(r, TERM_CHARS)
 
 
 def _check_table(table: pd.DataFrame, needed: Sequence[str]) -> None:
@@ -133,7 +136,7 @@ def keyness_plot(
     vals_t = _signed(tgt[measure].to_numpy(float), tgt["direction"].to_numpy(), measure)
     vals_r = _signed(ref[measure].to_numpy(float), ref["direction"].to_numpy(), measure)
     # rows top to bottom: target strongest .. weakest, gap, reference weakest .. strongest
-    terms = list(tgt["term"]) + list(ref["term"])[::-1]
+    terms = [shorten(t, TERM_CHARS) for t in list(tgt["term"]) + list(ref["term"])[::-1]]
     values = np.concatenate([vals_t, vals_r[::-1]])
     is_target = np.array([True] * len(tgt) + [False] * len(ref), dtype=bool)
     gap = 0.6 if len(tgt) and len(ref) else 0.0
@@ -182,7 +185,7 @@ def keyness_plot(
         ax.text(0.25, 1.01, f"← more in {rname}", ha="center", color=c_r, **head)
         ax.text(0.75, 1.01, f"more in {tname} →", ha="center", color=c_t, **head)
         ax.set_title(
-            title if title is not None else f"Keywords: {tname} vs {rname}",
+            shorten(title, TITLE_CHARS) if title is not None else f"Keywords: {tname} vs {rname}",
             fontsize=fontsize + 2,
             pad=fontsize * 2.4,
         )
@@ -324,7 +327,7 @@ def fightin_words_plot(
         ax.set_ylabel("z-score of weighted log-odds", fontsize=fontsize)
         ax.tick_params(labelsize=fontsize - 1)
         ax.set_title(
-            title if title is not None else f"Fightin' words: {tname} vs {rname}",
+            shorten(title, TITLE_CHARS) if title is not None else f"Fightin' words: {tname} vs {rname}",
             fontsize=fontsize + 3,
         )
         ax.text(0.01, 0.99, f"↑ more in {tname}", transform=ax.transAxes, ha="left", va="top",
@@ -349,7 +352,7 @@ def fightin_words_plot(
             top["log_odds_z"].to_numpy(float),
         ):
             anns.append(ax.annotate(
-                rtl(term), xy=(fx, zy), xytext=(0, 0), textcoords="offset points",
+                rtl(shorten(term, TERM_CHARS)), xy=(fx, zy), xytext=(0, 0), textcoords="offset points",
                 ha="left", va="bottom", fontsize=fontsize, color="0.1", zorder=5,
                 annotation_clip=False, in_layout=False,
             ))

@@ -12,7 +12,9 @@
 As in :mod:`workbench.plots.keyness`, figures are built as :class:`matplotlib.figure.Figure`
 objects (no pyplot), with the shipped Arabic font applied through a local ``rc_context``; Arabic
 labels are passed as plain Unicode (matplotlib >= 3.11 shapes them and applies the bidi
-algorithm) and prefixed with an RLM by :func:`~workbench.plots.fonts.rtl`. Save them with
+algorithm) and prefixed with an RLM by :func:`~workbench.plots.fonts.rtl`; labels and group names
+are shortened for display (:func:`workbench.display.shorten`: topic labels to 60 characters, group
+names to 40), so a corpus with megabyte-long "words" still draws in seconds. Save them with
 :func:`workbench.plots.keyness.save_figure` (deterministic files).
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from workbench.display import LABEL_CHARS, TERM_CHARS, TITLE_CHARS, shorten
 from workbench.plots.fonts import font_rc, rtl
 from workbench.plots.keyness import (A4_WIDTH_IN, REFERENCE_COLOR, TARGET_COLOR, _freeze_layout,
                                      _place_labels, save_figure)
@@ -53,7 +56,7 @@ def _need(table: pd.DataFrame, cols: Sequence[str], made_by: str) -> None:
 
 def _label_of(labels: Mapping[int, str] | None, topic: int) -> str:
     if labels and int(topic) in labels:
-        return str(labels[int(topic)])
+        return shorten(labels[int(topic)], LABEL_CHARS)
     return f"topic {int(topic)}"
 
 
@@ -184,7 +187,7 @@ def prevalence_plot(
             x = sub["prevalence"].to_numpy(float)
             lo, hi = sub["lower"].to_numpy(float), sub["upper"].to_numpy(float)
             n = int(sub["n_docs"].iloc[0]) if "n_docs" in sub.columns and len(sub) else None
-            lab = rtl(g) + (f" (n = {n})" if n is not None else "")
+            lab = rtl(shorten(g, TERM_CHARS)) + (f" (n = {n})" if n is not None else "")
             ax.errorbar(x, y, xerr=[x - lo, hi - x], fmt="o", ms=4.5, color=colors[gi % len(colors)],
                         ecolor=colors[gi % len(colors)], elinewidth=1.2, capsize=0, label=lab, zorder=3)
         ax.set_yticks(range(len(rows)), [rtl(_label_of(labels, t)) for t in rows], fontsize=fontsize)
@@ -200,7 +203,7 @@ def prevalence_plot(
         ax.set_xlabel(f"mean topic proportion θ (dots) with {lvl:.0%} bootstrap interval", fontsize=fontsize)
         ax.legend(frameon=False, fontsize=fontsize, loc="lower right")
         by = table.attrs.get("by")
-        fig.suptitle(title if title is not None else f"Topic prevalence by {by or 'group'}", fontsize=fontsize + 2)
+        fig.suptitle(title if title is not None else f"Topic prevalence by {shorten(by or 'group', TERM_CHARS)}", fontsize=fontsize + 2)
         _freeze_layout(fig)
     return fig
 
@@ -225,8 +228,8 @@ def prevalence_difference_plot(
     _need(table, ["topic", "difference", "lower", "upper"], "workbench.topics.prevalence.prevalence_difference()")
     t = table if topics is None else table[table["topic"].isin(list(topics))]
     t = t.iloc[np.lexsort((t["topic"].to_numpy(), -t["difference"].to_numpy()))]
-    tname = t.attrs.get("target", table.attrs.get("target", "target"))
-    rname = t.attrs.get("reference", table.attrs.get("reference", "reference"))
+    tname = shorten(t.attrs.get("target", table.attrs.get("target", "target")), TERM_CHARS)
+    rname = shorten(t.attrs.get("reference", table.attrs.get("reference", "reference")), TERM_CHARS)
     y = np.arange(len(t))
     x = t["difference"].to_numpy(float)
     lo, hi = t["lower"].to_numpy(float), t["upper"].to_numpy(float)
@@ -294,7 +297,7 @@ def prevalence_over_time_plot(
                 s = sub[sub["group"].astype(str) == g].sort_values("period")
                 c = colors[gi % len(colors)]
                 ax.plot(s["period"], s["prevalence"], "-", color=c, lw=1.3, marker="o", ms=2.2,
-                        label=rtl(g) if i == 0 else None)
+                        label=rtl(shorten(g, TERM_CHARS)) if i == 0 else None)
                 if "lower" in s.columns and s["lower"].notna().any():
                     ax.fill_between(s["period"], s["lower"], s["upper"], color=c, alpha=0.15, lw=0)
             ax.set_title(rtl(_label_of(labels, tp)), fontsize=fontsize, loc="right")
@@ -369,7 +372,7 @@ def topic_map_plot(
         # labels: largest topics placed first; they avoid each other and the circles' centres
         anns, anchors = [], []
         for i in order:
-            label = str(table["label"].iloc[i])
+            label = shorten(table["label"].iloc[i], LABEL_CHARS)
             anns.append(ax.annotate(rtl(label), xy=(x[i], y[i]), xytext=(0, 0), textcoords="offset points",
                                     ha="left", va="bottom", fontsize=fontsize, color="0.15", zorder=5,
                                     annotation_clip=False, in_layout=False))
@@ -410,7 +413,7 @@ def prevalence_heatmap(table: pd.DataFrame, labels: Mapping[int, str] | None = N
         vals = wide.to_numpy()
         im = ax.imshow(vals, aspect="auto", cmap="Blues", vmin=0, vmax=max(float(np.nanmax(vals)), 1e-9))
         ax.set_yticks(range(len(wide)), [rtl(_label_of(labels, int(t))) for t in wide.index], fontsize=fontsize)
-        ax.set_xticks(range(wide.shape[1]), [rtl(str(g)) for g in wide.columns], rotation=40, ha="right",
+        ax.set_xticks(range(wide.shape[1]), [rtl(shorten(g, TERM_CHARS)) for g in wide.columns], rotation=40, ha="right",
                       fontsize=fontsize)
         top = np.nanmax(vals) if vals.size else 1
         for i in range(vals.shape[0]):
@@ -420,6 +423,6 @@ def prevalence_heatmap(table: pd.DataFrame, labels: Mapping[int, str] | None = N
                         color="white" if v > 0.6 * top else "black")
         fig.colorbar(im, ax=ax, shrink=0.6, label="mean topic proportion θ")
         if title:
-            ax.set_title(rtl(title))
+            ax.set_title(rtl(shorten(title, TITLE_CHARS)))
         _freeze_layout(fig)
     return fig

@@ -6,19 +6,31 @@ A report notebook stays thin: it computes with library functions and hands each 
 Excel opens Arabic right) and ``figures/<name>.png`` / ``.svg`` reproducibly, and records how
 long each section took in ``sections.json``. Run interactively (``output_dir`` None) it only
 displays.
+
+Nothing from the corpus or the parameters reaches the page as markup: table cells and labels are
+HTML-escaped (``Styler.format(escape="html")``), headings and captions are plain text escaped with
+:func:`workbench.display.escape_markdown`, and :meth:`ReportContext.note` (markdown) expects its
+caller to escape what it interpolates the same way. Shown tables are shortened for display
+(:func:`workbench.display.shorten`: terms to 40 characters, other text to 120); the saved CSV files
+keep the full values.
 """
 from __future__ import annotations
 
 import json
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
+from ..display import TERM_CHARS, TITLE_CHARS, escape_markdown, shorten
 from ..plots.keyness import save_figure
 
 SECTIONS_FILE = "sections.json"
+
+#: Table columns holding one term each, shown at most :data:`~workbench.display.TERM_CHARS` long.
+TERM_COLUMNS = frozenset({"term", "feature"})
 
 
 def _display(obj) -> None:
@@ -37,6 +49,74 @@ def _markdown(text: str) -> None:
         print(text)
         return
     _display(Markdown(text))
+
+
+def _short(value, n: int):
+    return shorten(value, n) if isinstance(value, str) else value
+
+
+def _short_labels(index: pd.Index) -> pd.Index:
+    multi = isinstance(index, pd.MultiIndex)
+    labels = [v for t in index for v in (t if multi else (t,)) if isinstance(v, str)]
+    if all(_short(v, TITLE_CHARS) == v for v in labels):
+        return index
+    if multi:
+        return pd.MultiIndex.from_tuples([tuple(_short(v, TITLE_CHARS) for v in t) for t in index],
+                                         names=index.names)
+    return index.map(lambda v: _short(v, TITLE_CHARS))
+
+
+def display_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of *df* for display: strings shortened with :func:`~workbench.display.shorten`.
+
+    Cells of :data:`TERM_COLUMNS` to ``TERM_CHARS`` (40) characters, other text cells and the index
+    and column labels to ``TITLE_CHARS`` (120); control characters become spaces. Columns and
+    labels with nothing to shorten are left as they are (same dtype, same formatting).
+    """
+    out = df.copy()
+    for i, col in enumerate(df.columns):
+        s = df.iloc[:, i]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+                or isinstance(s.dtype, pd.CategoricalDtype)):
+            continue
+        n = TERM_CHARS if str(col) in TERM_COLUMNS else TITLE_CHARS
+        values = s.astype(object)
+        if any(_short(v, n) != v for v in values if isinstance(v, str)):
+            out.isetitem(i, values.map(lambda v: _short(v, n)))
+    out.index = _short_labels(df.index)
+    out.columns = _short_labels(df.columns)
+    out.index.names = [_short(v, TITLE_CHARS) for v in df.index.names]
+    out.columns.names = [_short(v, TITLE_CHARS) for v in df.columns.names]
+    return out
+
+
+def styled(df: pd.DataFrame, uuid: str | None = None):
+    """*df* as a pandas ``Styler`` that is safe to show: the report's way of displaying a table.
+
+    Strings are shortened (:func:`display_frame`); every cell, index and column label and index
+    name is HTML-escaped (``Styler.to_html`` does not escape by default, so a title such as
+    ``<img src=x onerror=...>`` would otherwise run in the browser); numbers show 3 decimals and
+    p-value columns (``p``, ``p_adj``, ``p adj.``, ``p_value``) scientific notation. A fixed
+    *uuid* keeps the HTML byte-identical across runs.
+    """
+    shown = display_frame(df)
+    pcols = [c for c in shown.columns if str(c).lower() in ("p", "p_adj", "p adj.", "p_value")
+             and pd.api.types.is_float_dtype(shown[c])]
+    styler = shown.style if uuid is None else shown.style.set_uuid(uuid)
+    return (styler.format(precision=3, escape="html").format("{:.2e}", subset=pcols, escape="html")
+            .format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+            .format_index_names(escape="html", axis=0).format_index_names(escape="html", axis=1))
+
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _check_name(name: str, what: str) -> str:
+    """A table/figure name becomes a file name and an HTML id: letters, digits, ``_ . -`` only."""
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise ValueError(f"{what} name {name!r}: use ASCII letters, digits, '_', '.' or '-' "
+                         "(it becomes a file name), e.g. 'keyness_top_terms'")
+    return name
 
 
 def write_csv(df: pd.DataFrame, path: Path, index: bool = False) -> Path:
@@ -64,7 +144,7 @@ class ReportContext:
     def heading(self, ar: str, en: str, level: int = 2) -> None:
         """A bilingual heading: the report's language first, the other after a separator."""
         first, second = (ar, en) if self.lang == "ar" else (en, ar)
-        _markdown(f"{'#' * level} {first} — {second}")
+        _markdown(f"{'#' * level} {escape_markdown(first)} — {escape_markdown(second)}")
 
     @contextmanager
     def section(self, key: str, ar: str | None = None, en: str | None = None):
@@ -93,7 +173,13 @@ class ReportContext:
     # ------------------------------------------------------------------ results
     def table(self, df: pd.DataFrame, name: str, *, caption: str | None = None, index: bool = False,
               show: int | None = None) -> pd.DataFrame:
-        """Display ``df`` (its first ``show`` rows; 0: none) and save it whole as ``tables/<name>.csv``."""
+        """Display ``df`` (its first ``show`` rows; 0: none) and save it whole as ``tables/<name>.csv``.
+
+        Shown as an HTML table with every cell, index and column label HTML-escaped and long
+        strings shortened (:func:`styled`); the CSV keeps the full values. ``caption`` is plain
+        text (escaped, shown bold).
+        """
+        _check_name(name, "table")
         if self.output_dir is not None:
             write_csv(df, self.output_dir / "tables" / f"{name}.csv", index=index)
             self.tables.append(f"tables/{name}.csv")
@@ -101,12 +187,9 @@ class ReportContext:
         if show == 0:  # saved, not shown (e.g. the data behind a figure)
             return df
         if caption:
-            _markdown(f"**{caption}**")
-        shown = df if show is None else df.head(show)
-        # a fixed Styler uuid keeps report.html byte-identical across runs
-        pcols = [c for c in shown.columns if str(c).lower() in ("p", "p_adj", "p adj.", "p_value")
-                 and pd.api.types.is_float_dtype(shown[c])]
-        styler = shown.style.set_uuid(name).format(precision=3).format("{:.2e}", subset=pcols)
+            _markdown(f"**{escape_markdown(caption)}**")
+        # the table's name as Styler uuid keeps report.html byte-identical across runs
+        styler = styled(df if show is None else df.head(show), uuid=name)
         _display(styler.hide(axis="index") if not index else styler)
         return df
 
@@ -114,6 +197,7 @@ class ReportContext:
         """Display ``fig`` as an embedded PNG and save ``figures/<name>.png`` and ``.svg``."""
         from IPython.display import Image
 
+        _check_name(name, "figure")
         if self.output_dir is not None:
             png, _svg = save_figure(fig, self.output_dir / "figures" / name)
             data = png.read_bytes()
@@ -127,7 +211,9 @@ class ReportContext:
             data = buf.getvalue()
         _display(Image(data=data, width=700))
         if caption:
-            _markdown(f"*{caption}*")
+            _markdown(f"*{escape_markdown(caption)}*")
 
     def note(self, text: str) -> None:
+        """Show *text* as markdown. Escape what is interpolated into it (parameters, corpus text)
+        with :func:`workbench.display.escape_markdown`: ``f"# {escape_markdown(title)}"``."""
         _markdown(text)

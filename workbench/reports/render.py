@@ -18,6 +18,13 @@
   URIs, all CSS is inline, Noto Naskh Arabic (regular and bold) is embedded as base64
   ``@font-face``; there is no ``<script>`` -- no require.js, MathJax, mermaid or widget
   loaders. :func:`html_is_self_contained` lists any outside URL the page would fetch.
+* **inert**: nothing in the page runs. After conversion :func:`html_active_content` looks for
+  scripts, ``on*=`` event handlers, ``javascript:``/``vbscript:`` URLs, frames, objects, embeds,
+  forms, ``<base>`` and ``<meta http-equiv="refresh">``; if it finds any (text from the corpus or
+  the parameters that escaped escaping), no HTML is written and a
+  :class:`~workbench.errors.WorkbenchError` names what was found. The tables and markdown of
+  :class:`~workbench.reports.notebook.ReportContext` are escaped before they get here; this check
+  makes a future escaping bug fail loudly instead of shipping a stored script injection.
 * **deterministic**: the same notebook gives byte-identical HTML.
 * **printable**: A4 ``@page`` with 15 mm margins; figures and table rows are not split.
 
@@ -53,6 +60,7 @@ __all__ = [
     "REMOVE_OUTPUT_TAGS",
     "chromium_path",
     "fix_block_direction",
+    "html_active_content",
     "html_is_self_contained",
     "render_html",
     "render_pdf",
@@ -382,6 +390,14 @@ def render_html(
         body = head + sep + fix_block_direction(rest, base=direction)
     if not body.endswith("\n"):
         body += "\n"
+    active = html_active_content(body)
+    if active:
+        shown = "; ".join(active[:5]) + (f"; and {len(active) - 5} more" if len(active) > 5 else "")
+        raise WorkbenchError(
+            f"{out_path.name} not written: it would contain active content ({shown}); some text "
+            "from the corpus, the parameters or a notebook output was not escaped -- please report "
+            "this as a workbench bug, with the notebook"
+        )
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
@@ -394,6 +410,72 @@ def render_html(
         Path(tmp).unlink(missing_ok=True)
         raise
     return out_path
+
+
+# --------------------------------------------------------------------------------------------
+# active content check
+
+#: Elements that run code, load another document or send data: never in a report.
+ACTIVE_TAGS = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet",
+                         "form", "base", "portal"})
+# Browsers ignore ASCII whitespace and control characters anywhere in a URL's scheme
+# ("java\tscript:" runs), so they are removed before the scheme is compared.
+_URL_NOISE_RE = re.compile(r"[\x00-\x20\x7f]+")
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:")
+_RAW_SCRIPT_RE = re.compile(r"<\s*/?\s*script\b", re.I)
+_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+
+
+class _ActiveScanner(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def _add(self, what: str) -> None:
+        if what not in self.found:
+            self.found.append(what)
+
+    def handle_starttag(self, tag, attrs):
+        tag = tag.lower()
+        if tag in ACTIVE_TAGS:
+            self._add(f"<{tag}>")
+        for name, value in attrs:
+            name = (name or "").lower()
+            value = value or ""
+            if name.startswith("on"):
+                self._add(f"{name}= on <{tag}>")
+            squeezed = _URL_NOISE_RE.sub("", value).lower()
+            scheme = next((s for s in _SCRIPT_SCHEMES
+                           if squeezed.startswith(s) or (name == "style" and s in squeezed)), None)
+            if scheme:
+                self._add(f"{scheme} URL in {name}= of <{tag}>")
+            elif name == "style" and "expression(" in squeezed:
+                self._add(f"expression() in style= of <{tag}>")
+            if tag == "meta" and name == "http-equiv" and value.strip().lower() == "refresh":
+                self._add('<meta http-equiv="refresh">')
+
+    handle_startendtag = handle_starttag
+
+
+def html_active_content(html: str) -> list[str]:
+    """What in *html* could run or navigate when the page is opened or printed; [] if nothing.
+
+    Reports ``<script>`` (also as raw text outside comments), event-handler attributes (any
+    attribute named ``on...``: ``onerror``, ``onload``, ``ontoggle`` ...), ``javascript:`` /
+    ``vbscript:`` URLs in any attribute (ignoring the whitespace and control characters a browser
+    ignores in a scheme, and character references), CSS ``expression()``, and the elements
+    :data:`ACTIVE_TAGS` (``<iframe>``, ``<object>``, ``<embed>``, ``<form>``, ``<base>`` ...) and
+    ``<meta http-equiv="refresh">``. Text that merely shows such markup (``&lt;script&gt;``) is fine.
+    """
+    scanner = _ActiveScanner()
+    scanner.feed(html)
+    scanner.close()
+    found = scanner.found
+    # belt and braces: a script tag the parser above did not see as one (HTMLParser is not a browser)
+    rest = _COMMENT_RE.sub("", _STYLE_RE.sub("<style></style>", html))
+    if _RAW_SCRIPT_RE.search(rest) and "<script>" not in found:
+        found.append("<script>")
+    return found
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,10 +1,19 @@
 """Run a report: check parameters, execute the notebook with papermill, render, publish atomically.
 
 A run works in a hidden folder ``reports/<name>/.<stamp>.running/`` and is published by renaming
-it to ``reports/<name>/<YYYY-MM-DD_HHMMSS>/`` only when everything succeeded; a failed run is
-renamed ``<stamp>.failed`` and keeps the partially executed notebook for debugging. Earlier reports
-are never touched, except that a schedule's ``keep`` prunes the oldest successful ones after a
-success. One run per report name at a time (a lock file).
+it to ``reports/<name>/<YYYY-MM-DD_HHMMSS>/`` only when everything succeeded; a failed run (a cell
+error, a cell running longer than ``cell_timeout`` seconds, a rendering error, Ctrl-C) is renamed
+``<stamp>.failed``, keeps the partially executed notebook for debugging and gets a ``failure.json``
+whose ``reason`` is the one-line message of the :class:`ReportError`. A run that was killed (or
+whose machine stopped) leaves its ``.running`` folder behind; the next run of the same report finds
+it under the lock (so no live run can own it) and renames it ``<stamp>.failed`` with the reason
+"interrupted". ``reports/index.html`` lists published, failed and interrupted runs.
+
+Earlier reports are never touched, except that ``keep`` (``--keep N``, a schedule's ``keep``) prunes
+the oldest published runs after a success, and the oldest failed runs after any run: the newest
+``keep`` published runs and the newest ``keep`` failed runs are kept. Pruning renames a folder to a
+hidden ``.<stamp>.pruning`` before deleting it, so a kill mid-prune never leaves a half-deleted
+report that looks published. One run per report name at a time (a lock file).
 
 The notebook runs in a kernel of the running interpreter: :func:`ensure_kernel` installs a
 kernelspec named ``arabic-media-workbench`` inside this environment (``sys.prefix``), so papermill
@@ -17,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,20 +40,42 @@ import nbformat
 from ..corpus.registry import PROJECT_ROOT
 from ..errors import WorkbenchError
 from ..locking import folder_lock
+from .index import FAILURE_FILE
 from .notebook import SECTIONS_FILE
 from .parameters import ParameterError, check_against_corpus, declared_parameters, resolve_parameters
 
 KERNEL_NAME = "arabic-media-workbench"
 DEFAULT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "framing_report.ipynb"
 DEFAULT_OUT = PROJECT_ROOT / "reports"
+DEFAULT_CELL_TIMEOUT = 1800  # seconds one cell may run before the report fails
+INTERRUPTED = "interrupted (the run was killed or the machine stopped)"
 PACKAGES = ("workbench", "camel-tools", "pandas", "numpy", "scipy", "pyarrow", "matplotlib", "gensim",
             "papermill", "nbconvert", "nbclient", "ipykernel")
 
 
 class ReportError(WorkbenchError):
-    """A report run failed; the message says which section and which error."""
+    """A report run failed; the message says which section and which error.
+
+    ``folder`` is the kept ``<stamp>.failed`` folder when the run got as far as creating one.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, folder: Path | None = None):
+        super().__init__(message)
+        self.folder = folder
+
+
+class ReportInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (a :class:`KeyboardInterrupt`, so callers stop as for any Ctrl-C).
+
+    The run was marked failed like any other; ``str()`` is the one-line reason, ``folder`` the
+    kept ``<stamp>.failed`` folder.
+    """
+
+    def __init__(self, message: str, folder: Path | None = None):
+        super().__init__(message)
+        self.folder = folder
 
 
 @dataclass
@@ -107,8 +139,11 @@ def _git() -> dict[str, Any]:
                                 text=True, timeout=10)
         if commit.returncode != 0:
             return {"commit": None}
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip() != ""
+        # --no-optional-locks: `git status` would otherwise refresh the index under .git/index.lock,
+        # and a report killed at that moment would leave the lock behind, breaking the user's git.
+        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True,
+                               timeout=10).stdout.strip() != ""
         return {"commit": commit.stdout.strip(), "dirty": dirty}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None}
@@ -119,12 +154,12 @@ def _lock(folder: Path):
 
 
 def _stamp(folder: Path) -> str:
+    """``YYYY-MM-DD_HHMMSS``, with ``-2``, ``-3`` … after any run of the same second, so stamps sort
+    in the order the runs started (even when an earlier one of that second was pruned)."""
     base = dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
-    stamp, i = base, 1
-    while any((folder / n).exists() for n in (stamp, f"{stamp}.failed", f".{stamp}.running")):
-        i += 1
-        stamp = f"{base}-{i}"
-    return stamp
+    used = [n for b, n in (_stamp_key(p.name) for p in _entries(folder)) if b == base]
+    n = max(used, default=0) + 1
+    return base if n == 1 else f"{base}-{n}"
 
 
 def _failed_section(run_dir: Path) -> str | None:
@@ -166,6 +201,11 @@ def prepare(notebook: str | Path | None = None, params_file: dict | None = None,
     return nb_path, declared, values, st, docs
 
 
+def _check_count(value, what: str) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ParameterError(f"{what}: expected a whole number ≥ 1 (got {value!r})")
+
+
 def run_report(
     notebook: str | Path | None = None,
     *,
@@ -175,54 +215,53 @@ def run_report(
     name: str | None = None,
     keep: int | None = None,
     pdf: bool = True,
+    cell_timeout: int | None = None,
 ) -> RunResult:
     """Run one report end to end (see the module docstring); raises on failure after cleaning up.
 
     Returns the :class:`RunResult` of a successful run; a failed run raises :class:`ReportError`
-    whose message is a one-line summary, with the failed folder kept for debugging.
+    whose message is a one-line summary, with the failed folder kept for debugging (Ctrl-C raises
+    :class:`ReportInterrupted` after the same clean-up). ``cell_timeout`` is the most seconds one
+    cell may run (default :data:`DEFAULT_CELL_TIMEOUT`); ``keep`` keeps the newest ``keep``
+    published and the newest ``keep`` failed runs of this report.
     """
+    _check_count(keep, "keep")
+    _check_count(cell_timeout, "cell_timeout")
+    cell_timeout = cell_timeout or DEFAULT_CELL_TIMEOUT
     nb_path, declared, values, st, docs = prepare(notebook, params_file, cli_params)
-    from .index import write_index  # imported after the checks: a bad parameter fails fast
-    from .render import PdfUnavailable, render_html, render_pdf
+    from .render import PdfUnavailable, render_html, render_pdf  # after the checks: bad parameters fail fast
 
     name = name or nb_path.stem
     out_root = Path(out) if out else DEFAULT_OUT
     folder = out_root / name
     started = dt.datetime.now(dt.timezone.utc)
     with _lock(folder):
+        messages = [f"report '{name}': an earlier run was {INTERRUPTED}; kept as {p}" for p in _recover(folder)]
         stamp = _stamp(folder)
         run_dir = folder / f".{stamp}.running"
         run_dir.mkdir(parents=True)
         values = {**values, "output_dir": str(run_dir.resolve())} if "output_dir" in declared else values
-        kernel = ensure_kernel()
-        t0 = time.perf_counter()
-        import logging
-
-        import papermill as pm
-
-        # papermill's own parameter inspection does not read annotated parameters and would warn
-        # "Passed unknown parameter" for valid ones; ours were checked above.
-        logging.getLogger("papermill").setLevel(logging.ERROR)
-
+        stage = "setup"
         try:
+            kernel = ensure_kernel()
+            t0 = time.perf_counter()
+            import logging
+
+            import papermill as pm
+
+            # papermill's own parameter inspection does not read annotated parameters and would warn
+            # "Passed unknown parameter" for valid ones; ours were checked above.
+            # Its error logs (e.g. "Timeout waiting for execute reply") repeat what our one-line
+            # ReportError says.
+            logging.getLogger("papermill").setLevel(logging.CRITICAL)
+
+            stage = "execute"
             pm.execute_notebook(str(nb_path), str(run_dir / "report.ipynb"), parameters=values,
                                 kernel_name=kernel, cwd=str(nb_path.parent), progress_bar=False,
-                                log_output=False, request_save_on_cell_execute=True)
-        except Exception as e:  # papermill wraps cell errors; anything else is a failure too
-            failed = folder / f"{stamp}.failed"
-            run_dir.rename(failed)
-            section = _failed_section(failed)
-            ename = getattr(e, "ename", type(e).__name__)
-            evalue = " ".join(str(getattr(e, "evalue", e)).split())[:300]
-            cell = getattr(e, "cell_index", None)
-            where = f"section '{section}'" if section else "setup"
-            where += f", cell {cell}" if cell is not None else ""
-            raise ReportError(
-                f"report '{name}' failed in {where}: {ename}: {evalue} (partial notebook: {failed / 'report.ipynb'})"
-            ) from None
-        executed = time.perf_counter() - t0
-        messages = []
-        try:
+                                log_output=False, request_save_on_cell_execute=True,
+                                execution_timeout=cell_timeout, shutdown_kernel="immediate")
+            executed = time.perf_counter() - t0
+            stage = "render"
             nb = nbformat.read(run_dir / "report.ipynb", as_version=4)
             title = values.get("title") or name
             html = render_html(nb, run_dir / "report.html", title=title, lang=values.get("lang", "ar"))
@@ -251,6 +290,7 @@ def run_report(
                 "finished": finished.isoformat(timespec="seconds"),
                 "duration_seconds": round((finished - started).total_seconds(), 2),
                 "execution_seconds": round(executed, 2),
+                "cell_timeout": cell_timeout,
                 "sections": sections.get("done", []),
                 "outputs": {},
             }
@@ -263,21 +303,174 @@ def run_report(
             for p in sorted(run_dir.rglob("*")):
                 if p.is_file() and p.name != "manifest.json":
                     manifest["outputs"][str(p.relative_to(run_dir))] = _sha256(p)
-            (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                                   encoding="utf-8")
+            _write_json(run_dir / "manifest.json", manifest)
         except BaseException as e:
             failed = folder / f"{stamp}.failed"
-            run_dir.rename(failed)
-            if isinstance(e, WorkbenchError):
-                raise ReportError(f"report '{name}' failed while rendering: {e} (kept in {failed})") from None
-            raise
+            status, reason, section, cell = _describe_failure(e, stage, name, run_dir, failed, cell_timeout)
+            failed = _fail(run_dir, failed, {
+                "report": name, "status": status, "reason": reason, "stage": stage, "section": section,
+                "cell": cell, "error": type(e).__name__, "started": started.isoformat(timespec="seconds"),
+                "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "cell_timeout": cell_timeout,
+                "parameters": {k: v for k, v in values.items() if k != "output_dir"},
+            })
+            _after_run(out_root, folder, keep, published=False, messages=messages)
+            if isinstance(e, KeyboardInterrupt):
+                raise ReportInterrupted(reason, failed) from None
+            if not isinstance(e, Exception):  # SystemExit and the like: cleaned up, now let it through
+                raise
+            # an unexpected exception keeps its traceback as the cause (shown with WORKBENCH_DEBUG=1)
+            expected = isinstance(e, WorkbenchError) or stage == "execute"
+            raise ReportError(reason, failed) from (None if expected else e)
         final = folder / stamp
         run_dir.rename(final)
         _point_latest(folder, stamp)
-        if keep:
-            _prune(folder, keep)
-        write_index(out_root)
+        _after_run(out_root, folder, keep, published=True, messages=messages)
     return RunResult(name, final, True, manifest, messages)
+
+
+def _one_line(text: object, limit: int = 300) -> str:
+    return " ".join(str(text).split())[:limit]
+
+
+def _timed_out_cell(run_dir: Path) -> int | None:
+    """Index (as in the executed notebook) of the last cell papermill started."""
+    try:
+        nb = nbformat.read(run_dir / "report.ipynb", as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable partial notebook only loses the cell number
+        return None
+    started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+def _describe_failure(e: BaseException, stage: str, name: str, run_dir: Path, failed: Path,
+                      cell_timeout: int) -> tuple[str, str, str | None, int | None]:
+    """``(status, one-line reason, section, cell)`` of a failed run (``status``: failed or interrupted)."""
+    from nbclient.exceptions import CellTimeoutError
+
+    section = _failed_section(run_dir) if stage == "execute" else None
+    cell = getattr(e, "cell_index", None)
+    if isinstance(e, CellTimeoutError) and cell is None:
+        cell = _timed_out_cell(run_dir)
+    where = ", ".join(([f"section '{section}'"] if section else []) + ([f"cell {cell}"] if cell is not None else [])) \
+        or "setup"
+    doing = "while rendering" if stage == "render" else f"in {where}"
+    kept = f"partial notebook: {failed / 'report.ipynb'}" if stage == "execute" else f"kept in {failed}"
+    if isinstance(e, KeyboardInterrupt):
+        return "interrupted", f"report '{name}' was interrupted (Ctrl-C) {doing} ({kept})", section, cell
+    if not isinstance(e, Exception):
+        return "interrupted", f"report '{name}' was stopped ({type(e).__name__}) {doing} ({kept})", section, cell
+    if isinstance(e, CellTimeoutError):
+        return "failed", (
+            f"report '{name}' failed in {where}: the cell ran longer than the {cell_timeout}-second limit "
+            f"(raise it with --cell-timeout SECONDS or a schedule's cell_timeout; {kept})"
+        ), section, cell
+    if stage == "render" and isinstance(e, WorkbenchError):
+        return "failed", f"report '{name}' failed while rendering: {_one_line(e)} ({kept})", section, cell
+    if isinstance(e, OSError) and e.strerror:
+        detail = f"{e.strerror}" + (f": {e.filename}" if e.filename else "")
+    else:
+        detail = getattr(e, "evalue", e)
+    ename = getattr(e, "ename", type(e).__name__)
+    return "failed", f"report '{name}' failed {doing}: {ename}: {_one_line(detail)} ({kept})", section, cell
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write ``path`` atomically (a reader sees the old file or the whole new one)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _fail(run_dir: Path, failed: Path, failure: dict) -> Path:
+    """Write ``failure.json`` into the run folder, then rename it ``<stamp>.failed``; return where it is.
+
+    In this order a kill between the two steps leaves a ``.running`` folder that already says why
+    it failed, which :func:`_recover` keeps.
+    """
+    try:
+        _write_json(run_dir / FAILURE_FILE, failure)
+    except OSError:
+        pass  # a full disk must not hide the report's own error; the index then says "reason unknown"
+    try:
+        run_dir.rename(failed)
+    except OSError:
+        return run_dir  # left as .running: the next run of this report marks it failed
+    return failed
+
+
+_STAMP = re.compile(r"^\.?(\d{4}-\d{2}-\d{2}_\d{6})(?:-(\d+))?(?:\.failed(?:-\d+)?|\.running|\.pruning)?$")
+
+
+def _stamp_key(name: str) -> tuple[str, int]:
+    """Sort key of a run folder name: by time, then by the ``-2``, ``-3`` … suffix of same-second runs."""
+    m = _STAMP.match(name)
+    return (m.group(1), int(m.group(2) or 1)) if m else (name, 0)
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return [folder / n for n in os.listdir(folder)]
+    except OSError:
+        return []
+
+
+def _recover(folder: Path) -> list[Path]:
+    """Under the report's lock: mark runs left ``.running`` by a killed process as failed.
+
+    Safe because the lock is held: no other run of this report is alive, so every ``.running``
+    folder belongs to a run that will never finish. Also finishes deleting folders whose pruning was
+    interrupted. Returns the ``<stamp>.failed`` folders made.
+    """
+    made = []
+    for p in sorted(_entries(folder), key=lambda p: _stamp_key(p.name)):
+        if p.is_symlink() or not p.is_dir() or not p.name.startswith("."):
+            continue
+        if p.name.endswith(".pruning"):
+            shutil.rmtree(p, ignore_errors=True)
+            continue
+        if not p.name.endswith(".running"):
+            continue
+        stamp = p.name[1:-len(".running")]
+        if not (p / FAILURE_FILE).exists():  # a run that failed but was killed before its rename keeps its reason
+            section = _failed_section(p)
+            started = None
+            m = _STAMP.match(p.name)
+            if m:
+                started = dt.datetime.strptime(m.group(1), "%Y-%m-%d_%H%M%S").astimezone(dt.timezone.utc)
+            try:
+                _write_json(p / FAILURE_FILE, {
+                    "report": folder.name, "status": "interrupted",
+                    "reason": INTERRUPTED if not section else INTERRUPTED.replace(
+                        "interrupted", f"interrupted in section '{section}'", 1),
+                    "section": section,
+                    "started": started.isoformat(timespec="seconds") if started else None,
+                    "detected": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                })
+            except OSError:
+                pass
+        target, i = folder / f"{stamp}.failed", 1
+        while target.exists():
+            i += 1
+            target = folder / f"{stamp}.failed-{i}"
+        try:
+            p.rename(target)
+        except OSError:
+            continue
+        made.append(target)
+    return made
+
+
+def _after_run(out_root: Path, folder: Path, keep: int | None, *, published: bool, messages: list[str]) -> None:
+    """Prune (if ``keep``) and rewrite the index; a problem here is a message, never a failed run."""
+    from .index import write_index
+
+    try:
+        if keep:
+            _prune(folder, keep, published=published)
+        write_index(out_root)
+    except OSError as e:
+        messages.append(f"reports index not updated: {e}")
 
 
 def _point_latest(folder: Path, stamp: str) -> None:
@@ -288,8 +481,26 @@ def _point_latest(folder: Path, stamp: str) -> None:
     os.replace(tmp, link)
 
 
-def _prune(folder: Path, keep: int) -> None:
-    runs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
-                  and not p.name.endswith(".failed") and (p / "manifest.json").exists() and not p.is_symlink())
-    for old in runs[:-keep]:
-        shutil.rmtree(old)
+def _prune(folder: Path, keep: int, *, published: bool = True) -> None:
+    """Keep the newest ``keep`` published runs and the newest ``keep`` failed runs of a report.
+
+    After a failure (``published=False``) only failed runs are pruned: a failure never removes a
+    published report. The folder ``latest`` points to is never removed. Each victim is first renamed
+    to a hidden ``.<name>.pruning`` so a kill mid-delete leaves nothing that looks published
+    (:func:`_recover` finishes the delete).
+    """
+    entries = [p for p in _entries(folder) if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")]
+    runs = sorted((p for p in entries if (p / "manifest.json").exists() and _STAMP.match(p.name)
+                   and not p.name.endswith(".failed")), key=lambda p: _stamp_key(p.name))
+    failed = sorted((p for p in entries if ".failed" in p.name), key=lambda p: _stamp_key(p.name))
+    try:
+        latest = (folder / "latest").resolve(strict=True)
+    except OSError:
+        latest = None
+    victims = (runs[:-keep] if published else []) + failed[:-keep]
+    for old in victims:
+        if latest is not None and old.resolve() == latest:
+            continue
+        doomed = folder / f".{old.name}.pruning"
+        old.rename(doomed)
+        shutil.rmtree(doomed)

@@ -9,16 +9,29 @@ Example (``reports/schedules/weekly-demo.yaml``)::
       anchor: corpus-end                       # today (default) or corpus-end (the newest article)
     parameters: {group: camp, target: regime, reference: opposition}
     output: reports                            # output root (default: reports/)
-    keep: 8                                    # successful runs kept (oldest pruned)
+    keep: 8                                    # published runs kept, and failed runs kept (oldest pruned)
+    cell_timeout: 1800                         # seconds one notebook cell may run (default 1800)
+    on_failure: [scripts/notify.sh, --urgent]  # run when the report fails (optional)
+    on_failure_timeout: 60                     # seconds the on_failure command may take (default 60)
 
 ``window`` sets the notebook's ``start`` and ``end`` parameters; anything in ``parameters`` is
 checked like ``--params FILE`` values.
+
+``on_failure`` is a list of arguments run without a shell (so no quoting problems; write
+``[sh, -c, "..."]`` if a shell is really wanted), from the project root, when the schedule's run
+fails for any reason. It gets the environment variables ``WORKBENCH_SCHEDULE`` (the schedule's
+name), ``WORKBENCH_REPORT`` (the report's name), ``WORKBENCH_ERROR`` (the error message) and
+``WORKBENCH_FAILED_DIR`` (the kept ``<stamp>.failed`` folder, empty if the run failed before it
+made one). It is stopped after ``on_failure_timeout`` seconds; its own failure is reported but
+never replaces the report's error or exit code.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
 import re
+import signal
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +42,9 @@ from ..corpus.registry import PROJECT_ROOT
 from ..errors import WorkbenchError
 
 SCHEDULES = Path(os.environ.get("WORKBENCH_SCHEDULES", PROJECT_ROOT / "reports" / "schedules"))
-_KEYS = {"name", "notebook", "store", "corpus", "registry", "window", "parameters", "output", "keep", "pdf"}
+_KEYS = {"name", "notebook", "store", "corpus", "registry", "window", "parameters", "output", "keep", "pdf",
+         "cell_timeout", "on_failure", "on_failure_timeout"}
+ON_FAILURE_TIMEOUT = 60
 _WINDOW = re.compile(r"^\s*(\d+)\s*(day|week|month)s?\s*$")
 
 
@@ -50,6 +65,9 @@ class Schedule:
     output: Path = PROJECT_ROOT / "reports"
     keep: int | None = None
     pdf: bool = True
+    cell_timeout: int | None = None
+    on_failure: list[str] | None = None
+    on_failure_timeout: int = ON_FAILURE_TIMEOUT
 
 
 def _path(value, src: Path, fieldname: str) -> Path:
@@ -93,8 +111,20 @@ def load_schedule(name_or_path: str | Path, folder: Path | None = None) -> Sched
         if {"start", "end"} & set(params):
             raise ScheduleError(f"{path}: parameters: 'start'/'end' conflict with 'window'; use one or the other")
     keep = data.get("keep")
-    if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
+    if keep is not None and not _count(keep):
         raise ScheduleError(f"{path}: keep: expected a whole number of runs ≥ 1")
+    cell_timeout = data.get("cell_timeout")
+    if cell_timeout is not None and not _count(cell_timeout):
+        raise ScheduleError(f"{path}: cell_timeout: expected a whole number of seconds ≥ 1 (e.g. 1800)")
+    on_failure = data.get("on_failure")
+    if on_failure is not None and (not isinstance(on_failure, list) or not on_failure
+                                   or not all(isinstance(a, (str, int, float)) and not isinstance(a, bool)
+                                              for a in on_failure) or not str(on_failure[0]).strip()):
+        raise ScheduleError(f"{path}: on_failure: expected a command as a list of arguments (run without a "
+                            "shell), e.g. [scripts/notify.sh, --urgent]")
+    on_failure_timeout = data.get("on_failure_timeout", ON_FAILURE_TIMEOUT)
+    if not _count(on_failure_timeout):
+        raise ScheduleError(f"{path}: on_failure_timeout: expected a whole number of seconds ≥ 1")
     return Schedule(
         name=str(data.get("name") or path.stem),
         path=path,
@@ -107,7 +137,47 @@ def load_schedule(name_or_path: str | Path, folder: Path | None = None) -> Sched
         output=_path(data.get("output", "reports"), path, "output"),
         keep=keep,
         pdf=bool(data.get("pdf", True)),
+        cell_timeout=cell_timeout,
+        on_failure=[str(a) for a in on_failure] if on_failure else None,
+        on_failure_timeout=on_failure_timeout,
     )
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def run_on_failure(schedule: Schedule, error: str, failed_dir: Path | None = None,
+                   report: str | None = None) -> str | None:
+    """Run the schedule's ``on_failure`` command (see the module docstring).
+
+    Returns None when there is no command or it succeeded, else a one-line problem to report
+    (the report's own error stays the one that counts).
+    """
+    if not schedule.on_failure:
+        return None
+    argv = schedule.on_failure
+    env = {**os.environ, "WORKBENCH_SCHEDULE": schedule.name, "WORKBENCH_REPORT": report or schedule.name,
+           "WORKBENCH_ERROR": error, "WORKBENCH_FAILED_DIR": str(failed_dir) if failed_dir else ""}
+    try:
+        proc = subprocess.Popen(argv, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)  # its own process group: a timeout stops all of it
+    except OSError as e:
+        return f"on_failure command {argv[0]!r} could not be started: {e.strerror or e}"
+    try:
+        rc = proc.wait(timeout=schedule.on_failure_timeout)
+    except BaseException as e:  # its timeout, or Ctrl-C while waiting: stop the whole command
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.wait()
+        if not isinstance(e, subprocess.TimeoutExpired):
+            raise
+        return f"on_failure command {argv[0]!r} was stopped after {schedule.on_failure_timeout} s (on_failure_timeout)"
+    if rc != 0:
+        return f"on_failure command {argv[0]!r} failed with exit status {rc}"
+    return None
 
 
 def all_schedules(folder: Path | None = None) -> list[Path]:
