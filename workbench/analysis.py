@@ -1,8 +1,16 @@
-"""From a corpus store to statistics: select documents, tokenise (cached), count, compare.
+"""One owner for an analysis: a corpus store, text settings and a selection, set up once.
 
-This is the one place that joins the stages of the data flow (corpus → tokens → matrix →
-statistics); the CLI, the notebooks and the benchmarks all call it, so an analysis gives the same
-numbers wherever it is run.
+:class:`Analysis` is where the stages of the data flow meet (corpus → tokens → matrix → statistics):
+it checks the store once, reads its metadata once (:meth:`Store.metadata`), selects documents
+(:class:`Selection`: dates, outlets, and conditions on any column such as ``category!=accidents``),
+tokenises once per settings into a verified on-disk cache, exposes the ordered token stream
+(:class:`~workbench.tokens.TokenStream`), memoises document-term matrices, and runs keyness and
+topic models on them. The CLI, the report notebooks, the report runner and the benchmarks all go
+through it, so an analysis gives the same numbers wherever it is run::
+
+    from workbench.analysis import Analysis
+    a = Analysis("build/demo-store", {"teh_marbuta": True}, where=["category!=accidents"])
+    a.compare("camp", "regime", "opposition")
 
 Where caches live (:func:`cache_root`): the ``cache_dir`` argument (``workbench keyness --cache
 DIR``); else the ``WORKBENCH_CACHE`` environment variable; else the store's own ``STORE/cache``;
@@ -10,46 +18,113 @@ and if that folder cannot be written (a read-only shared store), a per-user fold
 ``~/.cache/arabic-media-workbench/<store fingerprint>`` with a one-line notice — an analysis of a
 store you may only read still runs. Cache entries are keyed by content, so one cache folder can
 serve many stores.
+
+The functions :func:`corpus_matrix`, :func:`compare` and :func:`token_cache_path` are the same
+steps for one-off calls.
 """
 from __future__ import annotations
 
 import errno
 import hashlib
 import os
+import re
 import uuid
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .corpus.store import Store, open_store
-from .errors import StoreError, WorkbenchError, WorkbenchWarning
+from .errors import AnalysisError, StoreError, WorkbenchWarning
 from .matrix import DocumentTermMatrix, build_matrix
 from .text import TextSettings, TokenCache
 from .text.cache import iter_token_arrays
+from .tokens import TOKEN_FIELDS, TokenStream, document_text
 
-TOKEN_FIELDS = ("title", "text")
 #: Environment variable naming a cache folder for every store (overridden by ``cache_dir``).
 CACHE_ENV = "WORKBENCH_CACHE"
+#: Columns a selection condition may not use (the text itself and internal hashes).
+_NOT_SELECTABLE = {"text", "text_hash", "content_hash"}
+_CONDITION = re.compile(r"^\s*([^=!]+?)\s*(!=|=)\s*(.*)$", re.S)
 
 
-class AnalysisError(WorkbenchError):
-    """An analysis was asked for groups, dates or outlets the corpus does not have."""
+@dataclass(frozen=True)
+class Condition:
+    """Keep documents whose ``column`` is one of ``values`` (or, ``negate``: none of them)."""
+
+    column: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.column}{'!=' if self.negate else '='}{','.join(self.values)}"
+
+
+def parse_where(where: "str | Mapping[str, Any] | Iterable[str | Condition] | None") -> tuple[Condition, ...]:
+    """Conditions from ``"category=politics,egypt"``, ``"category!=accidents"``, a list of them, or a
+    mapping ``{column: value or [values]}`` (equality).
+
+    In a list, an item without ``=`` continues the values of the condition before it, so
+    ``["category=politics", "egypt"]`` (what a comma-separated command-line list becomes) is
+    ``category=politics,egypt``.
+    """
+    if where is None:
+        return ()
+    if isinstance(where, Mapping):
+        return tuple(Condition(str(k), tuple(map(str, v if isinstance(v, (list, tuple)) else [v])))
+                     for k, v in where.items())
+    items = [where] if isinstance(where, (str, Condition)) else list(where)
+    out: list[Condition] = []
+    for item in items:
+        if isinstance(item, Condition):
+            out.append(item)
+            continue
+        m = _CONDITION.match(str(item))
+        if m is None:
+            if out and str(item).strip():
+                last = out.pop()
+                out.append(Condition(last.column, last.values + (str(item).strip(),), last.negate))
+                continue
+            raise AnalysisError(f"where '{item}': expected COLUMN=VALUE[,VALUE] or COLUMN!=VALUE[,VALUE], "
+                                "e.g. category!=accidents")
+        column, op, values = m.groups()
+        vals = tuple(v.strip() for v in values.split(",") if v.strip())
+        if not vals:
+            raise AnalysisError(f"where '{item}': no value after '{op}' (e.g. {column}{op}VALUE)")
+        out.append(Condition(column.strip(), vals, op == "!="))
+    return tuple(out)
+
+
+def _valid_values(series: pd.Series, limit: int = 25) -> str:
+    vals = sorted(series.dropna().astype(str).unique())
+    more = f", … ({len(vals) - limit} more)" if len(vals) > limit else ""
+    return ", ".join(vals[:limit]) + more
 
 
 @dataclass
 class Selection:
-    """Which documents an analysis uses: a date range and/or a list of outlets (None = all)."""
+    """Which documents an analysis uses: a date range, outlets, and conditions on any column.
+
+    ``where`` takes what :func:`parse_where` does (``"category!=accidents"``,
+    ``["category=politics,egypt", "country=EG"]``, ``{"category": ["politics"]}``); conditions are
+    combined with AND. Extra columns imported with a corpus (section, author, country) are
+    selectable like ``outlet`` or ``camp``; ``month`` (``YYYY-MM``) too.
+    """
 
     start: str | None = None
     end: str | None = None
     outlets: Sequence[str] | None = None
+    where: Any = None
+
+    def __post_init__(self) -> None:
+        self.where = parse_where(self.where)
 
     def apply(self, docs: pd.DataFrame) -> np.ndarray:
-        """Boolean mask over ``docs`` (validated: unknown outlets or bad dates raise)."""
+        """Boolean mask over ``docs`` (validated: unknown outlets, columns or values, bad dates raise)."""
         mask = np.ones(len(docs), dtype=bool)
         for name, value in (("start", self.start), ("end", self.end)):
             if value is None:
@@ -72,10 +147,39 @@ class Selection:
                     f"unknown outlet '{unknown[0]}' (outlets: {', '.join(sorted(known))})"
                 )
             mask &= docs["outlet"].isin(list(self.outlets)).to_numpy()
+        for cond in self.where:
+            if cond.column not in docs.columns or cond.column in _NOT_SELECTABLE:
+                cols = [c for c in docs.columns if c not in _NOT_SELECTABLE | {"title", "url"}]
+                raise AnalysisError(f"where '{cond}': '{cond.column}' is not a corpus column "
+                                    f"(columns: {', '.join(cols)})")
+            col = docs[cond.column]
+            if cond.column == "date":
+                col = col.dt.strftime("%Y-%m-%d")
+            values = col.astype("string")
+            present = set(values.dropna().unique())
+            missing = [v for v in cond.values if v not in present]
+            if missing:
+                raise AnalysisError(f"where '{cond}': '{missing[0]}' is not a value of '{cond.column}' "
+                                    f"(values: {_valid_values(values)})")
+            hit = values.isin(list(cond.values)).fillna(False).to_numpy(dtype=bool)
+            mask &= ~hit if cond.negate else hit
         return mask
 
     def to_dict(self) -> dict:
-        return {"start": self.start, "end": self.end, "outlets": list(self.outlets) if self.outlets else None}
+        out = {"start": self.start, "end": self.end, "outlets": list(self.outlets) if self.outlets else None}
+        if self.where:
+            out["where"] = [str(c) for c in self.where]
+        return out
+
+    def describe(self) -> str:
+        """The selection in words, for tables and reports (``all documents`` when empty)."""
+        parts = []
+        if self.start or self.end:
+            parts.append(f"dates {self.start or '…'} to {self.end or '…'}")
+        if self.outlets:
+            parts.append(f"outlets {', '.join(self.outlets)}")
+        parts += [str(c) for c in self.where]
+        return "; ".join(parts) or "all documents"
 
 
 def _store(store: str | Path | Store) -> Store:
@@ -167,9 +271,186 @@ def token_cache_path(store: str | Path | Store, settings: TextSettings | None = 
     if path is not None:
         return path
     st.verify()
-    texts = (f"{title or ''}\n{text or ''}"
-             for title, text in zip(st.iter_column("title"), st.iter_column("text")))
+    texts = (document_text(title, text) for title, text in zip(st.iter_column("title"), st.iter_column("text")))
     return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers)
+
+
+class Analysis:
+    """A corpus store, text settings and a selection: every stage of an analysis, set up once.
+
+    ``store`` is a store folder or :class:`~workbench.corpus.store.Store` (checked once: a missing
+    store is a one-line error); :meth:`from_source` imports a file first. ``settings`` is anything
+    :meth:`TextSettings.coerce` takes (settings, a dict, a YAML file, None for defaults).
+    ``selection`` is a :class:`Selection` (or its fields as keywords: ``start``, ``end``,
+    ``outlets``, ``where``). ``cache_dir`` and ``workers`` go to the token cache (see
+    :func:`cache_root`).
+
+    Everything is computed on first use and kept: :attr:`metadata` (every stored article, no text,
+    storage order), :attr:`docs` (the selected ones), :meth:`tokens` (the ordered token stream),
+    :meth:`matrix` (one per set of matrix options), :meth:`compare`, :meth:`fit_topics`,
+    :meth:`manifest`.
+    """
+
+    def __init__(self, store: str | os.PathLike | Store, settings: Any = None,
+                 selection: Selection | None = None, *, start: str | None = None, end: str | None = None,
+                 outlets: Sequence[str] | None = None, where: Any = None,
+                 cache_dir: str | os.PathLike | None = None, workers: int | None = None):
+        self.store = _store(store)
+        self.settings = TextSettings.coerce(settings)
+        if selection is not None and any(v is not None for v in (start, end, outlets, where)):
+            raise AnalysisError("give either a Selection or start/end/outlets/where, not both")
+        self.selection = selection or Selection(start=start, end=end, outlets=outlets, where=where)
+        self.cache_dir = cache_dir
+        self.workers = workers
+        self._matrices: dict[tuple, DocumentTermMatrix] = {}
+
+    @classmethod
+    def from_source(cls, source: str | os.PathLike, *, registry: str | os.PathLike | None = None,
+                    store: str | os.PathLike | None = None, **kwargs) -> "Analysis":
+        """An analysis of a corpus file (JSONL, CSV, TSV or a .txt folder), imported once.
+
+        Without ``store`` the file is imported into ``build/stores/<name>-<hash of its content>``
+        the first time and reused after (see :func:`workbench.corpus.store.import_once`).
+        """
+        from .corpus.store import import_once
+
+        return cls(import_once(source, store=store, registry=registry), **kwargs)
+
+    def __repr__(self) -> str:
+        return (f"Analysis(store={str(self.store.path)!r}, settings={self.settings.fingerprint()}, "
+                f"selection={self.selection.describe()!r})")
+
+    # ------------------------------------------------------------------ documents
+    @cached_property
+    def fingerprint(self) -> str:
+        """The store's content fingerprint (same corpus, same value)."""
+        return self.store.fingerprint()
+
+    @cached_property
+    def metadata(self) -> pd.DataFrame:
+        """Every stored article's metadata (no text), storage order, with ``month``."""
+        return self.store.metadata()
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        """The selected rows of :attr:`metadata`."""
+        mask = self.selection.apply(self.metadata)
+        if not mask.any():
+            raise AnalysisError(f"the selection ({self.selection.describe()}) leaves no documents")
+        return mask
+
+    @cached_property
+    def docs(self) -> pd.DataFrame:
+        """The selected documents' metadata (the rows of every matrix), storage order."""
+        return self.metadata[self.mask].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ tokens
+    @cached_property
+    def cache_root(self) -> Path:
+        """Where this analysis' caches go (see :func:`cache_root`)."""
+        return cache_root(self.store, self.cache_dir)
+
+    @cached_property
+    def token_cache(self) -> Path:
+        """The token cache file of the whole store under these settings (built on first use)."""
+        return token_cache_path(self.store, self.settings, workers=self.workers, cache_dir=self.cache_dir)
+
+    def tokens(self) -> TokenStream:
+        """The ordered token stream of the selected documents (see :class:`~workbench.tokens.TokenStream`)."""
+        return TokenStream(self.token_cache, self.docs["id"].astype(str).to_numpy(), self.settings, self.store)
+
+    # ------------------------------------------------------------------ counts and statistics
+    def matrix(self, ngrams: int | Sequence[int] = 1, *, min_count: int = 1, min_df: int | float = 1,
+               max_df: int | float = 1.0) -> DocumentTermMatrix:
+        """Document-term matrix of the selected documents (quanteda's ``dfm``), memoised per options.
+
+        ``docs`` of the result holds every metadata column except the text, plus ``month``; its
+        ``tokens`` is the ordered token stream, and ``meta`` records the store, settings, selection
+        and cache folder.
+        """
+        key = (ngrams if isinstance(ngrams, int) else tuple(ngrams), min_count, min_df, max_df)
+        if key not in self._matrices:
+            dtm = build_matrix(iter_token_arrays(self.token_cache, mask=self.mask), self.docs, ngrams=ngrams,
+                               min_count=min_count, min_df=min_df, max_df=max_df)
+            dtm.meta.update({
+                "store": str(self.store.path), "store_fingerprint": self.fingerprint,
+                "text_settings": self.settings.to_dict(), "text_settings_fingerprint": self.settings.fingerprint(),
+                "token_fields": list(TOKEN_FIELDS), "selection": self.selection.to_dict(),
+                "cache_dir": None if self.cache_dir is None else str(self.cache_dir),
+            })
+            dtm.tokens = self.tokens()
+            self._matrices[key] = dtm
+        return self._matrices[key]
+
+    def compare(self, group: str, target: str | Sequence[str], reference: str | Sequence[str] | None = None,
+                *, ngrams: int | Sequence[int] = 1, min_count: int = 5, min_outlets: int = 1,
+                measure_sort: str = "G2", correction: str = "fdr_bh", prior: str | np.ndarray | None = None,
+                dtm: DocumentTermMatrix | None = None) -> pd.DataFrame:
+        """Keyness of the ``target`` group against ``reference`` (default: all other documents).
+
+        Groups are values of a document column (``camp``, ``outlet``, ``month``, or any imported
+        extra column). Returns the table of :func:`workbench.stats.keyness.keyness` (G², Dunning
+        1993; log ratio, Hardie 2014; weighted log-odds, Monroe, Colaresi & Quinn 2008) with the
+        analysis' inputs (store fingerprint, text settings, selection, groups) in ``table.attrs``.
+        """
+        from .stats.keyness import keyness
+
+        dtm = dtm if dtm is not None else self.matrix(ngrams)
+        t = group_mask(dtm.docs, group, target)
+        r = group_mask(dtm.docs, group, reference) if reference is not None else ~t
+        outlets = dtm.docs["outlet"].astype(str)
+        for side, mask, value in (("target", t, target), ("reference", r, reference)):
+            n = outlets[mask].nunique()
+            if min_outlets > 1 and n < min_outlets:
+                raise AnalysisError(
+                    f"min_outlets={min_outlets} but the {side} group '{value if value is not None else 'rest'}' "
+                    f"has only {n} outlet(s), so no term could be key for it; lower min_outlets"
+                )
+        tname = target if isinstance(target, str) else "+".join(target)
+        rname = (reference if isinstance(reference, str) else "+".join(reference)) if reference is not None \
+            else f"not {tname}"
+        table = keyness(
+            dtm.X, dtm.vocab, t, r, outlets=outlets.to_numpy(),
+            target_name=tname, reference_name=rname, measure_sort=measure_sort, correction=correction,
+            prior=prior, min_count=min_count, min_outlets=min_outlets,
+        )
+        table.attrs.update({"group": group, "target": target, "reference": reference, **dtm.meta})
+        return table
+
+    def topic_matrix(self, *, min_df: int | float = 2, max_df: int | float = 0.5) -> DocumentTermMatrix:
+        """The unigram matrix trimmed for topic models (rare and ubiquitous words out)."""
+        from .matrix import trim
+
+        return trim(self.matrix(1), min_df=min_df, max_df=max_df)
+
+    def fit_topics(self, k: int, *, dtm: DocumentTermMatrix | None = None, **kwargs):
+        """An LDA topic model of the selected documents (Blei, Ng & Jordan 2003), cached.
+
+        ``dtm`` defaults to :meth:`topic_matrix`; ``kwargs`` go to
+        :func:`workbench.topics.fit_topics` (``seed``, ``passes``, ...). Models are cached in
+        ``cache_root/topic-models``.
+        """
+        from .topics import fit_topics
+
+        kwargs.setdefault("cache_dir", self.cache_root / "topic-models")
+        return fit_topics(dtm if dtm is not None else self.topic_matrix(), k, **kwargs)
+
+    def select_k(self, k_range: Sequence[int], *, dtm: DocumentTermMatrix | None = None, **kwargs) -> pd.DataFrame:
+        """Coherence and held-out perplexity per K (see :func:`workbench.topics.selection.select_k`)."""
+        from .topics.selection import select_k
+
+        kwargs.setdefault("cache_dir", self.cache_root / "topic-models")
+        return select_k(dtm if dtm is not None else self.topic_matrix(), list(k_range), **kwargs)
+
+    def manifest(self) -> dict:
+        """What a result of this analysis depends on, for a report's ``manifest.json``."""
+        reg = self.store.registry
+        return {
+            "store": str(self.store.path.resolve()), "fingerprint": self.fingerprint,
+            "registry": reg.name if reg else None, "articles": int(len(self.metadata)),
+            "selected": int(self.mask.sum()), "selection": self.selection.to_dict(),
+            "text_settings": {**self.settings.to_dict(), "fingerprint": self.settings.fingerprint()},
+        }
 
 
 def corpus_matrix(
@@ -184,30 +465,9 @@ def corpus_matrix(
     workers: int | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> DocumentTermMatrix:
-    """Document-term matrix of the selected documents of a store (quanteda's ``dfm`` on a corpus).
-
-    ``docs`` of the result holds every metadata column except the text, plus ``month``.
-    ``cache_dir``: where the token cache goes (see :func:`cache_root`); recorded in ``meta`` so
-    later steps (coherence, phrases) read the same cache.
-    """
-    st = _store(store)
-    settings = settings or TextSettings()
-    path = token_cache_path(st, settings, workers=workers, cache_dir=cache_dir)
-    meta = st.read(sort=False, exclude=["text", "text_hash", "content_hash"])
-    mask = (selection or Selection()).apply(meta)
-    if not mask.any():
-        raise AnalysisError("the selection (dates/outlets) leaves no documents")
-    docs = meta[mask].reset_index(drop=True)
-    docs["month"] = docs["date"].dt.strftime("%Y-%m")
-    dtm = build_matrix(iter_token_arrays(path, mask=mask), docs, ngrams=ngrams,
-                       min_count=min_count, min_df=min_df, max_df=max_df)
-    dtm.meta.update({
-        "store": str(st.path), "store_fingerprint": st.fingerprint(), "text_settings": settings.to_dict(),
-        "text_settings_fingerprint": settings.fingerprint(), "token_fields": list(TOKEN_FIELDS),
-        "selection": (selection or Selection()).to_dict(),
-        "cache_dir": None if cache_dir is None else str(cache_dir),
-    })
-    return dtm
+    """Document-term matrix of the selected documents of a store: :meth:`Analysis.matrix` in one call."""
+    return Analysis(store, settings, selection, cache_dir=cache_dir, workers=workers).matrix(
+        ngrams, min_count=min_count, min_df=min_df, max_df=max_df)
 
 
 def group_mask(docs: pd.DataFrame, column: str, values: str | Sequence[str]) -> np.ndarray:
@@ -242,36 +502,7 @@ def compare(
     workers: int | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
-    """Keyness of the ``target`` group against the ``reference`` group (default: all other documents).
-
-    Groups are values of a document column (``camp``, ``outlet``, ``month``, or any imported extra
-    column). Returns the table of :func:`workbench.stats.keyness.keyness` with the analysis'
-    inputs (store fingerprint, text settings, selection, groups) recorded in ``table.attrs``.
-    ``cache_dir``: where the token cache goes (see :func:`cache_root`).
-    """
-    from .stats.keyness import keyness
-
-    dtm = dtm or corpus_matrix(store, settings, selection, ngrams=ngrams, workers=workers,
-                               cache_dir=cache_dir)
-    t = group_mask(dtm.docs, group, target)
-    r = group_mask(dtm.docs, group, reference) if reference is not None else ~t
-    outlets = dtm.docs["outlet"].astype(str)
-    for side, mask, value in (("target", t, target), ("reference", r, reference)):
-        n = outlets[mask].nunique()
-        if min_outlets > 1 and n < min_outlets:
-            raise AnalysisError(
-                f"min_outlets={min_outlets} but the {side} group '{value if value is not None else 'rest'}' "
-                f"has only {n} outlet(s), so no term could be key for it; lower min_outlets"
-            )
-    tname = target if isinstance(target, str) else "+".join(target)
-    rname = (reference if isinstance(reference, str) else "+".join(reference)) if reference is not None else f"not {tname}"
-    table = keyness(
-        dtm.X, dtm.vocab, t, r, outlets=dtm.docs["outlet"].astype(str).to_numpy(),
-        target_name=tname, reference_name=rname, measure_sort=measure_sort, correction=correction,
-        prior=prior, min_count=min_count, min_outlets=min_outlets,
-    )
-    table.attrs.update({
-        "group": group, "target": target, "reference": reference,
-        **{k: v for k, v in dtm.meta.items()},
-    })
-    return table
+    """Keyness of ``target`` against ``reference`` in a store: :meth:`Analysis.compare` in one call."""
+    return Analysis(store, settings, selection, cache_dir=cache_dir, workers=workers).compare(
+        group, target, reference, ngrams=ngrams, min_count=min_count, min_outlets=min_outlets,
+        measure_sort=measure_sort, correction=correction, prior=prior, dtm=dtm)

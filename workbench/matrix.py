@@ -12,7 +12,7 @@ holds the sparse counts, never the corpus' text or all its tokens at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,11 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from .errors import WorkbenchError
-
-
-class MatrixError(WorkbenchError):
-    """A matrix could not be built or grouped as asked (the message says which argument)."""
+from .errors import MatrixError
 
 
 @dataclass
@@ -35,6 +31,9 @@ class DocumentTermMatrix:
     vocab: pd.Index
     docs: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    #: The ordered token stream of these documents (:class:`workbench.tokens.TokenStream`), when the
+    #: matrix was counted from a corpus: coherence and phrases read token order from it.
+    tokens: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.X.shape != (len(self.docs), len(self.vocab)):
@@ -190,7 +189,8 @@ def trim(dtm: DocumentTermMatrix, *, min_count: int = 1, min_df: int | float = 1
     X = dtm.X[:, idx].tocsr()
     X.sort_indices()
     meta = {**dtm.meta, "min_count": min_count, "min_df": min_df, "max_df": max_df}
-    return DocumentTermMatrix(X, pd.Index(dtm.vocab.to_numpy()[idx], dtype=object, name="term"), dtm.docs, meta)
+    return DocumentTermMatrix(X, pd.Index(dtm.vocab.to_numpy()[idx], dtype=object, name="term"), dtm.docs, meta,
+                              tokens=dtm.tokens)
 
 
 def group(dtm: DocumentTermMatrix, by: str | Sequence[str]) -> DocumentTermMatrix:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from workbench.stats.keyness import keyness
 from workbench.text import TextSettings
 from workbench.text.normalise import normalise
-from workbench.text.tokenise import reference_tokenise, tokenise
+from workbench.text.tokenise import reference_tokenise, tokenise, tokenise_spans
 
 # Characters scraped Arabic news is made of, over-weighting the troublesome ones.
 _ARABIC = "ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي"
@@ -79,6 +79,16 @@ def test_tokenising_never_invents_arabic_letters(text, ts):
     for tok in tokenise(text, ts):
         used += _arabic_letters(tok)
     assert not used - available, f"tokens use letters not in the normalised text: {used - available}"
+
+
+@PROFILE
+@given(texts, setting_variants)
+def test_token_spans_give_the_same_tokens_and_point_at_their_words(text, ts):
+    spans = tokenise_spans(text, ts)
+    assert [t for t, _, _ in spans] == tokenise(text, ts)
+    for tok, start, end in spans:
+        assert 0 <= start < end <= len(text)
+        assert tok in tokenise(text[start:end], ts) or (start, end) == (0, len(text))
 
 
 @st.composite

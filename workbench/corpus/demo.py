@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .registry import PROJECT_ROOT
-from .store import import_sources, open_store
+from .store import import_once
 
 DEMO_SOURCE = PROJECT_ROOT / "corpus" / "demo" / "articles.jsonl"
 DEMO_STORE = PROJECT_ROOT / "build" / "demo-store"
@@ -13,6 +13,5 @@ DEMO_STORE = PROJECT_ROOT / "build" / "demo-store"
 def demo_store(path: str | Path | None = None) -> Path:
     """Path of the demo corpus store, importing ``corpus/demo/articles.jsonl`` on first use."""
     path = Path(path) if path else DEMO_STORE
-    if not open_store(path).exists:
-        import_sources([DEMO_SOURCE], path)
+    import_once(DEMO_SOURCE, store=path)
     return path

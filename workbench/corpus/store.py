@@ -264,6 +264,17 @@ class Store:
             df = df[[c for c in dict.fromkeys(["id", "outlet", "camp", "date", *columns]) if c in df.columns]]
         return df
 
+    def metadata(self) -> pd.DataFrame:
+        """Every article's metadata without its text, in storage order, with a ``month`` column.
+
+        The one reader of a store's metadata: analyses, selections and report checks all start
+        here. Columns: ``id, outlet, camp, date`` and every stored column except ``text`` and the
+        hashes, plus ``month`` (``YYYY-MM``) for grouping by period.
+        """
+        docs = self.read(sort=False, exclude=["text", "text_hash", "content_hash"])
+        docs["month"] = docs["date"].dt.strftime("%Y-%m")
+        return docs
+
     def stored_keys(self) -> tuple[dict[str, str], set[str]]:
         """``{id: content_hash}`` and the set of text hashes already stored (for de-duplication)."""
         ids: dict[str, str] = {}
@@ -494,3 +505,32 @@ def import_sources(
         _write_atomic(st.path / CATALOGUE, json.dumps(cat, ensure_ascii=False, indent=1).encode("utf-8"))
         st.catalogue = cat
     return info
+
+
+def import_once(source: str | Path, *, store: str | Path | None = None,
+                registry: str | Path | None = None, quiet: bool = True) -> Store:
+    """The store holding the corpus file ``source``, importing it only if that has not been done.
+
+    The one way the workbench turns a file into a store for an analysis (the CLI's ``--corpus``,
+    schedules, the demo corpus, notebooks and benchmarks). Without ``store``, the store is
+    ``build/stores/<file name>-<hash of the file's content>``, so a changed file gets a new store
+    and an unchanged one is never imported twice. With ``store``, a store that exists is used as
+    it is (an import into it is incremental anyway: :func:`import_sources` drops what it holds).
+    """
+    from .registry import PROJECT_ROOT
+
+    src = Path(source)
+    if not src.exists():
+        raise StoreError(f"{src}: no such corpus file or folder")
+    if store is None:
+        if src.is_file():
+            with open(src, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+        else:
+            digest = hashlib.sha256(str(src.resolve()).encode()).hexdigest()
+        store = PROJECT_ROOT / "build" / "stores" / f"{src.name.split('.')[0]}-{digest[:12]}"
+    st = open_store(store)
+    if not st.exists:
+        import_sources([src], store, registry=registry, quiet=quiet)
+        st.reload()
+    return st

@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkbenchError
+from ..errors import SettingsError
 
 __all__ = ["PIPELINE_VERSION", "TextSettings", "SettingsError", "load_word_list"]
 
@@ -36,14 +36,6 @@ _CHOICES = {
     "numbers": ("keep", "drop"),
     "clitics": ("off", "split", "strip"),
 }
-
-
-class SettingsError(WorkbenchError, ValueError):
-    """Raised for an invalid text-pipeline setting; the message names the offending key.
-
-    A :class:`~workbench.errors.WorkbenchError` (the command line reports it, exit 2) and, as
-    before, a ``ValueError``.
-    """
 
 
 @dataclass(frozen=True)
@@ -132,6 +124,37 @@ class TextSettings:
                     f"unknown text setting {key!r} (known: {', '.join(sorted(known))})"
                 )
         return cls(**data)
+
+    @classmethod
+    def coerce(cls, value: "TextSettings | dict | str | os.PathLike | None" = None,
+               **changes: Any) -> "TextSettings":
+        """Text settings from whatever a user gives: None (defaults), settings, a dict or a YAML file.
+
+        The one parser of text settings (notebooks, CLI, report runner and topic models all call
+        it). ``changes`` override single options (``--set teh_marbuta=true``). Errors are one-line
+        :class:`SettingsError` naming the file or the setting.
+        """
+        if value is None:
+            data: dict[str, Any] = {}
+        elif isinstance(value, TextSettings):
+            data = value.to_dict()
+        elif isinstance(value, dict):
+            data = dict(value)
+        elif isinstance(value, (str, os.PathLike)):
+            import yaml
+
+            try:
+                with open(value, encoding="utf-8") as f:
+                    data = yaml.safe_load(f) or {}
+            except OSError as e:
+                raise SettingsError(f"{value}: cannot read text settings: {e.strerror}") from None
+            except (yaml.YAMLError, UnicodeDecodeError) as e:
+                raise SettingsError(f"{value}: not valid YAML text settings: {' '.join(str(e).split())}") from None
+            if not isinstance(data, dict):
+                raise SettingsError(f"{value}: expected a mapping of text settings, e.g. teh_marbuta: true")
+        else:
+            raise SettingsError(f"text settings must be a mapping or a YAML file, got {type(value).__name__}")
+        return cls.from_dict({**data, **changes})
 
     def replace(self, **changes: Any) -> "TextSettings":
         """Return a copy with some options changed (unknown names raise :class:`SettingsError`)."""

@@ -69,6 +69,7 @@ from .settings import TextSettings
 __all__ = [
     "reference_tokenise",
     "tokenise",
+    "tokenise_spans",
     "tokenise_many",
     "iter_tokenise",
     "split_clitics",
@@ -510,6 +511,39 @@ _pipeline_for.cache_clear = _clear_pipelines  # type: ignore[attr-defined]
 def tokenise(text: str, settings: TextSettings | None = None) -> list[str]:
     """Tokenise one text (fast path); token-for-token identical to :func:`reference_tokenise`."""
     return _pipeline_for(settings or TextSettings()).tokenise(text)
+
+
+_WORD_RE = re.compile(r"\S+")
+
+
+def tokenise_spans(text: str, settings: TextSettings | None = None) -> list[tuple[str, int, int]]:
+    """Tokens of ``text`` with where each came from: ``(token, start, end)`` offsets into ``text``.
+
+    The span is the raw whitespace-delimited word of the original text that yielded the token
+    ("وبالنظام،" for the token "وبالنظام"), so a concordance can show what the outlet printed,
+    diacritics, tatweel and punctuation included. The tokens are exactly :func:`tokenise`'s (the
+    property tests check it). A text holding whitespace that normalisation does not keep as
+    whitespace is split only at whitespace that stays; if even that would change the tokens, every
+    token gets the whole text as its span (never a wrong one).
+    """
+    settings = settings or TextSettings()
+    pipe = _pipeline_for(settings)
+    if pipe.unsafe is None or pipe.unsafe(text) is None:
+        return [(tok, m.start(), m.end()) for m in _WORD_RE.finditer(text)
+                for tok in pipe._tuple_of(m.group())]
+    out: list[tuple[str, int, int]] = []
+    start = None
+    for i, c in enumerate(text + " "):
+        if i < len(text) and not (c.isspace() and _stays_space(c, settings)):
+            start = i if start is None else start
+            continue
+        if start is not None:
+            out += [(tok, start, i) for tok in reference_tokenise(text[start:i], settings)]
+            start = None
+    whole = reference_tokenise(text, settings)
+    if [t for t, _, _ in out] != whole:
+        return [(tok, 0, len(text)) for tok in whole]
+    return out
 
 
 # --------------------------------------------------------------------------- many texts

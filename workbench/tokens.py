@@ -1,0 +1,86 @@
+"""The ordered token stream of an analysis: each document's tokens, in order, and where they came from.
+
+Counting (the document-term matrix) forgets order; coherence, phrases, concordances and
+collocations need it. A :class:`TokenStream` reads the token cache an analysis built (one Parquet
+row per stored article: ``id``, ``tokens``) for the analysis' documents only, in storage order,
+one batch at a time, so memory does not grow with the corpus (gensim's "streams, not lists").
+
+:meth:`TokenStream.spans` maps each token of one document back to the raw word of the original
+text it came from (see :func:`workbench.text.tokenise.tokenise_spans`): a concordance shows what
+the outlet printed, not the normalised token.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .corpus.store import Store
+from .errors import StoreError
+from .text import TextSettings
+from .text.cache import iter_tokens
+from .text.tokenise import tokenise_spans
+
+#: The fields of an article that are tokenised, in order, joined by a line break.
+TOKEN_FIELDS = ("title", "text")
+
+
+def document_text(title: str | None, text: str | None) -> str:
+    """The text an article's tokens are made from: its title, a line break, its text."""
+    return f"{title or ''}\n{text or ''}"
+
+
+@dataclass
+class TokenStream:
+    """Tokens of the documents ``ids`` (a subset of ``store``), read from the cache file ``path``."""
+
+    path: Path
+    ids: np.ndarray
+    settings: TextSettings
+    store: Store
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def batches(self, ids: Iterable[str] | None = None,
+                batch_size: int = 5000) -> Iterator[list[tuple[str, list[str]]]]:
+        """Batches of ``(id, tokens)`` in storage order, for every document or only ``ids``."""
+        want = set(map(str, self.ids if ids is None else ids))
+        for bid, btoks in iter_tokens(self.path, batch_size=batch_size):
+            keep = [(i, t) for i, t in zip(bid, btoks) if i in want]
+            if keep:
+                yield keep
+
+    def __iter__(self) -> Iterator[tuple[str, list[str]]]:
+        for batch in self.batches():
+            yield from batch
+
+    def texts(self, ids: Iterable[str]) -> dict[str, str]:
+        """The original text (title and text, as tokenised) of the documents ``ids``."""
+        want = list(dict.fromkeys(map(str, ids)))
+        out: dict[str, str] = {}
+        for part in self.store.part_paths:
+            try:
+                table = pq.read_table(part, columns=["id", "title", "text"],
+                                      filters=[("id", "in", want)])
+            except (OSError, pa.ArrowException) as e:
+                raise StoreError(f"{part}: cannot be read ({' '.join(str(e).split())[:200]}); the store "
+                                 "is damaged: restore it from a backup or re-import it") from None
+            for i, title, text in zip(*(table.column(c).to_pylist() for c in ("id", "title", "text"))):
+                out[i] = document_text(title, text)
+        return out
+
+    def spans(self, doc_id: str) -> tuple[str, list[tuple[str, int, int]]]:
+        """``(original text, [(token, start, end), ...])`` of one document.
+
+        ``text[start:end]`` is the raw word the token came from; the tokens are those of the
+        cache (same settings), in order.
+        """
+        text = self.texts([doc_id]).get(str(doc_id))
+        if text is None:
+            raise StoreError(f"document '{doc_id}' is not in this analysis' corpus store {self.store.path}")
+        return text, tokenise_spans(text, self.settings)
