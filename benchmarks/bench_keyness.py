@@ -21,15 +21,14 @@ EGYPT = ROOT.parent / "shared/corpora/egypt2013-dev/articles.jsonl.gz"
 STAGE = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from workbench.analysis import compare
-from workbench.corpus import open_store
+from workbench.analysis import Analysis
 store, target, reference, what = sys.argv[1:5]
 t = time.perf_counter()
 if what == "baseline":
-    n = len(open_store(store).read(exclude=["text"]))
+    n = len(Analysis(store).metadata)
     terms = 0
 else:
-    table = compare(store, "camp", target, reference, min_count=5)
+    table = Analysis(store).compare("camp", target, reference, min_count=5)
     n, terms = sum(table.attrs["docs"].values()), len(table)
 secs = time.perf_counter() - t
 print(json.dumps({"seconds": secs, "import_seconds": t - t0, "docs": n, "terms": terms,
@@ -54,8 +53,8 @@ def main() -> None:
         if not a.store:
             if not EGYPT.exists():
                 sys.exit(f"{EGYPT} not found: pass --store DIR")
-            from workbench.corpus import import_sources
-            import_sources([EGYPT], store, registry=ROOT / "corpus/registries/egypt2013.yaml")
+            from workbench.corpus import import_once
+            import_once(EGYPT, store=store, registry=ROOT / "corpus/registries/egypt2013.yaml")
         else:
             import shutil
             shutil.rmtree(store / "cache", ignore_errors=True)

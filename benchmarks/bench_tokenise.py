@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_file():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
-    settings = TextSettings.from_dict(json.loads(args.settings))
+    settings = TextSettings.coerce(json.loads(args.settings))
     texts = load(args.corpus, args.limit)
     n_words = sum(len(t.split()) for t in texts)
     print(f"corpus: {args.corpus}  documents: {len(texts):,}  whitespace words: {n_words:,}")

@@ -28,9 +28,9 @@ EGYPT = ROOT.parent / "shared/corpora/egypt2013-dev/articles.jsonl.gz"
 PREPARE = r"""
 import json, sys
 import numpy as np, pandas as pd, scipy.sparse as sp
-from workbench.analysis import corpus_matrix
+from workbench.analysis import Analysis
 store, out = sys.argv[1:3]
-dtm = corpus_matrix(store, min_df=5, max_df=0.5)
+dtm = Analysis(store).matrix(min_df=5, max_df=0.5)
 for rep in (1, 4):
     X = sp.vstack([dtm.X] * rep, format="csr") if rep > 1 else dtm.X
     docs = pd.concat([dtm.docs.assign(id=dtm.docs["id"].astype(str) + (f"#{r}" if r else "")) for r in range(rep)],
@@ -151,9 +151,9 @@ def main() -> None:
         if not a.store:
             if not EGYPT.exists():
                 sys.exit(f"{EGYPT} not found: pass --store DIR")
-            from workbench.corpus import import_sources
+            from workbench.corpus import import_once
 
-            import_sources([EGYPT], store, registry=ROOT / "corpus/registries/egypt2013.yaml")
+            import_once(EGYPT, store=store, registry=ROOT / "corpus/registries/egypt2013.yaml")
         info = run(PREPARE, store, tmp)
         print(f"matrix: {info['docs']:,} documents × {info['terms']:,} terms, {info['nnz']:,} non-zeros, "
               f"{info['tokens']:,} tokens (min_df=5, max_df=0.5)")

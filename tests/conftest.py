@@ -1,7 +1,11 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Per-user caches and error logs of the code under test go to a throw-away folder, not ~/.cache.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="workbench-tests-cache-")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -46,4 +50,15 @@ def demo_store(tmp_path_factory):
 
     store = tmp_path_factory.mktemp("demo") / "store"
     import_sources([ROOT / "corpus" / "demo" / "articles.jsonl"], store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def egypt_store(tmp_path_factory):
+    """The real egypt2013-dev corpus imported once per test session (read-only for tests)."""
+    need_shared(EGYPT)
+    from workbench.corpus import import_sources
+
+    store = tmp_path_factory.mktemp("egypt") / "store"
+    import_sources([EGYPT], store, registry=ROOT / "corpus" / "registries" / "egypt2013.yaml")
     return store

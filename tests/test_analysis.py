@@ -66,11 +66,8 @@ def test_cli_keyness_table_csv_and_plot(demo_store, tmp_path, capsys):
     assert main(["keyness", "--store", str(demo_store), "--group", "camp", "--target", "x"]) == 2
 
 
-def test_egypt2013_fjp_against_private_press(tmp_path):
-    need_shared(EGYPT)
-    store = tmp_path / "eg"
-    import_sources([EGYPT], store, registry=ROOT / "corpus/registries/egypt2013.yaml")
-    table = compare(store, "camp", "brotherhood", "private", min_count=10)
+def test_egypt2013_fjp_against_private_press(egypt_store):
+    table = compare(egypt_store, "camp", "brotherhood", "private", min_count=10)
     fjp = top_terms(table, 30, direction="target")
     assert (fjp["p_adj"] < 1e-6).all()
     # The Brotherhood's party site writes about its own party and movement.

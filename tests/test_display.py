@@ -21,13 +21,14 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from workbench.display import ELLIPSIS, escape_markdown, shorten
 from workbench.plots.corpus import articles_over_time_plot
+from workbench.plots.figure import save_figure
 from workbench.plots.fonts import RLM, font_rc
-from workbench.plots.keyness import fightin_words_plot, keyness_plot, save_figure
+from workbench.plots.keyness import fightin_words_plot, keyness_plot
 from workbench.plots.topics import (prevalence_difference_plot, prevalence_heatmap, prevalence_over_time_plot,
                                     prevalence_plot, topic_map_plot)
 from workbench.reports import notebook as report_notebook
 from workbench.reports.notebook import ReportContext
-from workbench.topics.lda import TopicModel, topic_labels
+from workbench.topics import TopicModel, topic_labels
 
 MEGA = "ب" * 1_000_000  # one 1 MB "word" (a scraping accident: a page of letters without spaces)
 HOSTILE = [

@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from conftest import ROOT
 from workbench.cli import main
 from workbench.corpus import import_sources
-from workbench.reports.parameters import ParameterError, declared_parameters, resolve_parameters
+from workbench.reports.parameters import ParameterError, declared_checks, declared_parameters, resolve_parameters
 from workbench.reports.run import ReportError, _lock, run_report
 from workbench.reports.schedules import ScheduleError, load_schedule, resolve_window
 
@@ -50,8 +50,9 @@ def test_parameters_are_declared_with_types_and_help():
     ([("text_settings", "{teh: 1}")], "parameter 'text_settings': unknown text setting 'teh'"),
 ])
 def test_bad_parameters_name_the_parameter(pairs, message):
+    # types come from the annotations, ranges and choices from the notebook's parameter-checks cell
     with pytest.raises(ParameterError) as e:
-        resolve_parameters(declared_parameters(FRAMING), None, pairs)
+        resolve_parameters(declared_parameters(FRAMING), None, pairs, declared_checks(FRAMING))
     assert message in str(e.value)
 
 

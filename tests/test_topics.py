@@ -206,8 +206,9 @@ def test_phrase_matrix(dtm):
 
 
 def test_figures(tm, tmp_path):
+    from workbench.plots.figure import save_figure
     from workbench.plots.topics import (coherence_plot, prevalence_difference_plot, prevalence_over_time_plot,
-                                        prevalence_plot, save_figure, topic_map_plot, topic_terms_frame)
+                                        prevalence_plot, topic_map_plot, topic_terms_frame)
 
     labels = topic_labels(tm)
     figs = {

@@ -418,10 +418,13 @@ class Analysis:
         return table
 
     def topic_matrix(self, *, min_df: int | float = 2, max_df: int | float = 0.5) -> DocumentTermMatrix:
-        """The unigram matrix trimmed for topic models (rare and ubiquitous words out)."""
+        """The unigram matrix trimmed for topic models (rare and ubiquitous words out), memoised."""
         from .matrix import trim
 
-        return trim(self.matrix(1), min_df=min_df, max_df=max_df)
+        key = ("topics", min_df, max_df)
+        if key not in self._matrices:
+            self._matrices[key] = trim(self.matrix(1), min_df=min_df, max_df=max_df)
+        return self._matrices[key]
 
     def fit_topics(self, k: int, *, dtm: DocumentTermMatrix | None = None, **kwargs):
         """An LDA topic model of the selected documents (Blei, Ng & Jordan 2003), cached.

@@ -1,7 +1,8 @@
 """The ``workbench`` command: a thin layer over the library functions.
 
-Exit codes: 0 success; 1 unexpected internal error (a bug: please report it); 2 bad input or
-usage (the message says which file, line or option, and what to do).
+Exit codes: 0 success; 1 unexpected internal error (a bug: the one-line message names a log file
+with the traceback; please report it); 2 bad input or usage (the message says which file, line or
+option, and what to do); 3 a report failed; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from .errors import WorkbenchError
 
 
 def _mapping(values: list[str] | None) -> dict[str, str]:
+    from .corpus.readers import MAPPABLE_FIELDS
+
     out = {}
     for v in values or []:
         if "=" not in v:
             raise WorkbenchError(f"--column {v}: expected FIELD=SOURCE_COLUMN, e.g. --column text=body")
         ours, theirs = v.split("=", 1)
         ours = ours.strip()
-        if ours not in ("id", "outlet", "date", "title", "text", "url", "file"):
-            raise WorkbenchError(
-                f"--column {v}: '{ours}' is not a field (id, outlet, date, title, text, url, file)"
-            )
+        if ours not in MAPPABLE_FIELDS:
+            raise WorkbenchError(f"--column {v}: '{ours}' is not a field ({', '.join(MAPPABLE_FIELDS)})")
         out[ours] = theirs.strip()
     return out
 
@@ -58,25 +59,21 @@ def cmd_corpus_info(args) -> int:
 
 
 def _text_settings(args):
+    """Text settings from ``--settings FILE.yaml`` and ``--set NAME=VALUE`` (which wins)."""
     import yaml
 
     from .text import TextSettings
 
-    data = {}
-    if args.settings:
-        try:
-            with open(args.settings, encoding="utf-8") as f:
-                data = yaml.safe_load(f) or {}
-        except OSError as e:
-            raise WorkbenchError(f"{args.settings}: cannot read text settings: {e.strerror}") from None
-        if not isinstance(data, dict):
-            raise WorkbenchError(f"{args.settings}: expected a mapping of text settings")
+    changes = {}
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise WorkbenchError(f"--set {item}: expected NAME=VALUE, e.g. --set teh_marbuta=true")
-        data[key.strip()] = yaml.safe_load(value)
-    return TextSettings.from_dict(data)
+        try:
+            changes[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise WorkbenchError(f"--set {item}: the value is not valid YAML (e.g. true, 3, drop)") from None
+    return TextSettings.coerce(args.settings, **changes)
 
 
 def _ngrams(value: str):
@@ -88,24 +85,24 @@ def _ngrams(value: str):
 
 
 def cmd_keyness(args) -> int:
-    from .analysis import Selection, compare
+    from .analysis import Analysis
     from .stats.keyness import top_terms
 
-    settings = _text_settings(args)
-    sel = Selection(start=args.start, end=args.end,
-                    outlets=[o.strip() for o in args.outlets.split(",")] if args.outlets else None)
+    analysis = Analysis(args.store, _text_settings(args), start=args.start, end=args.end,
+                        outlets=[o.strip() for o in args.outlets.split(",")] if args.outlets else None,
+                        where=args.where, cache_dir=args.cache)
     target = args.target.split(",") if "," in args.target else args.target
     reference = None
     if args.reference:
         reference = args.reference.split(",") if "," in args.reference else args.reference
-    table = compare(args.store, args.group, target, reference, settings=settings, selection=sel,
-                    ngrams=args.ngrams, min_count=args.min_count, min_outlets=args.min_outlets,
-                    measure_sort=args.sort, correction=args.correction, cache_dir=args.cache)
+    table = analysis.compare(args.group, target, reference, ngrams=args.ngrams, min_count=args.min_count,
+                             min_outlets=args.min_outlets, measure_sort=args.sort, correction=args.correction)
     if args.out:
         table.to_csv(args.out, index=False, encoding="utf-8-sig")
         print(f"wrote {len(table):,} terms to {args.out}", file=sys.stderr)
     if args.plot:
-        from .plots.keyness import keyness_plot, save_figure
+        from .plots.figure import save_figure
+        from .plots.keyness import keyness_plot
 
         fig = keyness_plot(table, n=min(args.top, 25))
         stem = args.plot[:-4] if args.plot.endswith((".png", ".svg")) else args.plot
@@ -134,20 +131,9 @@ def cmd_keyness(args) -> int:
 
 def _corpus_store(corpus: str, registry: str | None = None) -> str:
     """A store for a corpus file, imported once into build/stores/ (keyed by the file's content)."""
-    import hashlib
-    from pathlib import Path
+    from .corpus.store import import_once
 
-    from .corpus import import_sources, open_store
-    from .corpus.registry import PROJECT_ROOT
-
-    src = Path(corpus)
-    if not src.exists():
-        raise WorkbenchError(f"--corpus {corpus}: no such file or folder")
-    h = hashlib.sha256(src.read_bytes() if src.is_file() else str(src.resolve()).encode()).hexdigest()[:12]
-    store = PROJECT_ROOT / "build" / "stores" / f"{src.name.split('.')[0]}-{h}"
-    if not open_store(store).exists:
-        import_sources([src], store, registry=registry)
-    return str(store)
+    return str(import_once(corpus, registry=registry).path)
 
 
 def _run_one(notebook, params_file, cli_params, out, name, keep, pdf, cell_timeout=None) -> int:
@@ -168,40 +154,23 @@ def _run_schedule(name: str, cell_timeout: int | None = None) -> int:
     import os
     from pathlib import Path
 
-    import pandas as pd
-
-    from .corpus import open_store
-    from .reports.schedules import load_schedule, resolve_window, run_on_failure
+    from .reports.schedules import load_schedule, run_on_failure, run_parameters
 
     label, sch = Path(name).stem, None
     try:
         sch = load_schedule(name)
         label = sch.name
-        params = dict(sch.parameters)
-        store = str(sch.store) if sch.store else (_corpus_store(str(sch.corpus), sch.registry) if sch.corpus else None)
-        if store:
-            params["store"] = store
-        if sch.window:
-            end = None
-            if sch.window.get("anchor") == "corpus-end":
-                from .corpus.demo import demo_store
-
-                st = open_store(store or demo_store())
-                d = st.read(columns=[])["date"].max()
-                end = None if pd.isna(d) else d.date()
-            params["start"], params["end"] = resolve_window(sch.window, end)
-        return _run_one(sch.notebook, params, None, sch.output, sch.name, sch.keep, sch.pdf,
+        return _run_one(sch.notebook, run_parameters(sch), None, sch.output, sch.name, sch.keep, sch.pdf,
                         cell_timeout or sch.cell_timeout)
     except Exception as e:
         if isinstance(e, WorkbenchError):
             message, code = str(e), e.exit_code
-        elif isinstance(e, ValueError):
-            message, code = str(e), 2
         else:
             if os.environ.get("WORKBENCH_DEBUG"):
                 raise
-            message, code = (f"internal error: {type(e).__name__}: {e} (a bug; rerun with WORKBENCH_DEBUG=1 "
-                             "for the traceback and please report it)"), 1
+            from .errors import internal_error_line
+
+            message, code = internal_error_line(e), 1
         print(f"error: schedule '{label}': {message}", file=sys.stderr)
         if sch is not None:
             problem = run_on_failure(sch, message, getattr(e, "folder", None))
@@ -276,6 +245,9 @@ def _report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .corpus.readers import FORMATS
+    from .stats.measures import CORRECTIONS, MEASURES
+
     p = argparse.ArgumentParser(
         prog="workbench",
         description="Arabic media discourse analysis workbench: compare how rival outlets frame the same story.",
@@ -296,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--store", required=True, metavar="DIR", help="corpus store folder (created if missing)")
     imp.add_argument("--registry", metavar="FILE", help="outlet registry YAML (default: the store's, "
                      "else outlets.yaml beside the source, else corpus/outlets.yaml)")
-    imp.add_argument("--format", choices=["jsonl", "csv", "tsv", "txt"], help="source format (default: from the file name)")
+    imp.add_argument("--format", choices=FORMATS, help="source format (default: from the file name)")
     imp.add_argument("--encoding", metavar="NAME", help="text encoding (default: detect UTF-8, UTF-8 BOM, UTF-16, Windows-1256)")
     imp.add_argument("--column", action="append", metavar="FIELD=COLUMN",
                      help="map a differently named source column, e.g. --column text=body (repeatable)")
@@ -327,12 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--from", dest="start", metavar="DATE", help="first date to include (YYYY-MM-DD)")
     k.add_argument("--to", dest="end", metavar="DATE", help="last date to include (YYYY-MM-DD)")
     k.add_argument("--outlets", metavar="ID,ID", help="only these outlets")
+    k.add_argument("--where", action="append", metavar="COLUMN=VALUE[,VALUE]",
+                   help="only documents whose COLUMN has one of the values (COLUMN!=VALUE: none of them), "
+                        "on any corpus column, e.g. --where category!=accidents (repeatable: all must hold)")
     k.add_argument("--ngrams", type=_ngrams, default=1, metavar="N", help="1 (words), 2 (bigrams) or 1,2")
     k.add_argument("--min-count", type=int, default=5, metavar="N", help="minimum total count of a term (default 5)")
     k.add_argument("--min-outlets", type=int, default=1, metavar="N",
                    help="a key term must be used by at least N outlets of its side (default 1)")
-    k.add_argument("--sort", default="G2", choices=["G2", "log_ratio", "lrc", "log_odds_z", "chi2_yates"])
-    k.add_argument("--correction", default="fdr_bh", choices=["fdr_bh", "bonferroni", "none"])
+    k.add_argument("--sort", default="G2", choices=MEASURES,
+                   help="measure the top terms are ranked by (signed ones by absolute value; default G2)")
+    k.add_argument("--correction", default="fdr_bh", choices=CORRECTIONS,
+                   help="multiple-testing correction of p_adj (default fdr_bh, Benjamini-Hochberg)")
     k.add_argument("--top", type=int, default=20, metavar="N", help="terms shown per side (default 20)")
     k.add_argument("--settings", metavar="FILE.yaml", help="text settings (see workbench.text.TextSettings)")
     k.add_argument("--set", action="append", metavar="NAME=VALUE", help="one text setting, e.g. --set teh_marbuta=true")
@@ -396,18 +373,15 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    except ValueError as e:  # settings and statistics validate their inputs with ValueError
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted; the store is unchanged unless the import had finished", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as e:  # a bug: say so in one line, show the traceback only on request
+    except Exception as e:  # a bug: say so in one line; the traceback goes to a log file
         import os
 
-        from .errors import ENVIRONMENT_ERRNOS, describe_os_error
+        from .errors import ENVIRONMENT_ERRNOS, describe_os_error, internal_error_line
 
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
@@ -416,8 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             where = e.filename if e.filename is not None else getattr(args, "store", None)
             print(f"error: {describe_os_error(e, where)}", file=sys.stderr)
             return 2
-        print(f"internal error: {type(e).__name__}: {e} (a bug; rerun with WORKBENCH_DEBUG=1 for the "
-              "traceback and please report it)", file=sys.stderr)
+        print(internal_error_line(e), file=sys.stderr)
         return 1
     finally:
         warnings.showwarning = default_show

@@ -29,7 +29,7 @@ import stat
 import uuid
 from pathlib import Path
 
-from .errors import WorkbenchError, describe_os_error
+from .errors import IntegrityError, describe_os_error
 
 __all__ = ["APP", "KEY_ENV", "IntegrityError", "user_cache_dir", "user_config_dir", "key_path",
            "secret_key", "file_sha256", "write_manifest", "verify_manifest", "MANIFEST"]
@@ -38,10 +38,6 @@ APP = "arabic-media-workbench"
 KEY_ENV = "WORKBENCH_KEY_FILE"
 MANIFEST = "workbench-manifest.json"
 _MANIFEST_FORMAT = 1
-
-
-class IntegrityError(WorkbenchError):
-    """A file or folder failed verification; the message says why (callers add what to do)."""
 
 
 def _xdg(var: str, default: str) -> Path:

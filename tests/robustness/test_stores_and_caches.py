@@ -361,7 +361,7 @@ def test_cache_and_settings_errors_are_workbench_errors(store, capsys, monkeypat
     def unreadable(*args, **kwargs):
         raise CacheError("cannot read token cache x.parquet: bad")
 
-    monkeypatch.setattr(analysis, "corpus_matrix", unreadable)
+    monkeypatch.setattr(analysis.Analysis, "matrix", unreadable)
     rc, err = _cli(capsys, *_keyness(store))
     assert rc == 2 and _one_error_line(err) == "error: cannot read token cache x.parquet: bad"
 
@@ -479,7 +479,7 @@ def test_disk_full_while_saving_a_model(tmp_path, monkeypatch):
 
 
 def test_nothing_else_unpickles_files():
-    """Guard: the only unpickling load in the package is the verified one in topics/lda.py."""
+    """Guard: the only unpickling load in the package is the verified one in topics/model.py."""
     risky = re.compile(r"pickle\.loads?\(|allow_pickle\s*=\s*True|joblib|\bdill\b|torch\.load|read_pickle|"
                        r"LdaModel\.load|LdaMulticore\.load|\.load\(str\(")
     hits = []
@@ -487,11 +487,11 @@ def test_nothing_else_unpickles_files():
         for n, line in enumerate(py.read_text(encoding="utf-8").splitlines(), 1):
             if risky.search(line):
                 hits.append(f"{py.relative_to(ROOT)}:{n}")
-    assert hits == ["workbench/topics/lda.py:" + str(_line_of("model = LdaModel.load("))], hits
-    src = (ROOT / "workbench" / "topics" / "lda.py").read_text(encoding="utf-8")
+    assert hits == ["workbench/topics/model.py:" + str(_line_of("model = LdaModel.load("))], hits
+    src = (ROOT / "workbench" / "topics" / "model.py").read_text(encoding="utf-8")
     assert src.index("_verified(path)\n") < src.index("model = LdaModel.load(")
 
 
 def _line_of(text: str) -> int:
-    src = (ROOT / "workbench" / "topics" / "lda.py").read_text(encoding="utf-8").splitlines()
+    src = (ROOT / "workbench" / "topics" / "model.py").read_text(encoding="utf-8").splitlines()
     return next(n for n, line in enumerate(src, 1) if text in line)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .registry import PROJECT_ROOT
+from ..paths import BUILD_DIR, CORPUS_DIR
 from .store import import_once
 
-DEMO_SOURCE = PROJECT_ROOT / "corpus" / "demo" / "articles.jsonl"
-DEMO_STORE = PROJECT_ROOT / "build" / "demo-store"
+DEMO_SOURCE = CORPUS_DIR / "demo" / "articles.jsonl"
+DEMO_STORE = BUILD_DIR / "demo-store"
 
 
 def demo_store(path: str | Path | None = None) -> Path:

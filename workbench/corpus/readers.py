@@ -44,6 +44,9 @@ from pathlib import Path
 from ..errors import InputError, Problem
 
 FIELDS = ("id", "outlet", "date", "title", "text", "url")
+#: Fields a column mapping (``columns=``, ``--column FIELD=COLUMN``) may name: the article fields and,
+#: for a folder of .txt files, ``file`` (the metadata column naming each article's file).
+MAPPABLE_FIELDS = (*FIELDS, "file")
 FORMATS = ("jsonl", "csv", "tsv", "txt")
 REQUIRED = ("outlet", "date", "text")   # ``id`` may be absent: ids are then derived from the content
 EMPTY_HINT = "a failed download? Check the file, or leave it out of the import"

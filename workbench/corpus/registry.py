@@ -20,9 +20,7 @@ import pandas as pd
 import yaml
 
 from ..errors import RegistryError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REGISTRY = PROJECT_ROOT / "corpus" / "outlets.yaml"
+from ..paths import DEFAULT_REGISTRY, PROJECT_ROOT  # noqa: F401 - PROJECT_ROOT kept importable from here
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FIELDS = ("id", "name_ar", "name_en", "camp", "country", "homepage", "feeds", "aliases", "notes")

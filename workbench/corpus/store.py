@@ -40,7 +40,8 @@ import pyarrow.parquet as pq
 from ..errors import StoreError, ValidationError
 from ..locking import folder_lock
 from .readers import Record, read_source
-from .registry import DEFAULT_REGISTRY, Registry, load_registry, parse_registry
+from ..paths import DEFAULT_REGISTRY, STORES_DIR
+from .registry import Registry, load_registry, parse_registry
 from .validation import Validated, validate
 
 CATALOGUE = "catalogue.json"
@@ -517,8 +518,6 @@ def import_once(source: str | Path, *, store: str | Path | None = None,
     and an unchanged one is never imported twice. With ``store``, a store that exists is used as
     it is (an import into it is incremental anyway: :func:`import_sources` drops what it holds).
     """
-    from .registry import PROJECT_ROOT
-
     src = Path(source)
     if not src.exists():
         raise StoreError(f"{src}: no such corpus file or folder")
@@ -528,7 +527,7 @@ def import_once(source: str | Path, *, store: str | Path | None = None,
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
         else:
             digest = hashlib.sha256(str(src.resolve()).encode()).hexdigest()
-        store = PROJECT_ROOT / "build" / "stores" / f"{src.name.split('.')[0]}-{digest[:12]}"
+        store = STORES_DIR / f"{src.name.split('.')[0]}-{digest[:12]}"
     st = open_store(store)
     if not st.exists:
         import_sources([src], store, registry=registry, quiet=quiet)

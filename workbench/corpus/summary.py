@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..errors import ArgumentError
 from .store import Store
 
 
@@ -81,7 +82,7 @@ def articles_by(df: pd.DataFrame, by: list[str] | str = ("camp", "outlet")) -> p
 def articles_per_period(df: pd.DataFrame, by: str = "camp", freq: str = "M") -> pd.DataFrame:
     """Articles per period (``"M"`` months, ``"W"`` weeks) and group: periods × groups, zeros filled."""
     if freq not in ("M", "W"):
-        raise ValueError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}")
+        raise ArgumentError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}")
     period = df["date"].dt.strftime("%Y-%m") if freq == "M" else df["date"].dt.strftime("%G-W%V")
     table = pd.crosstab(period.rename("period"), df[by].astype(str))
     if isinstance(df[by].dtype, pd.CategoricalDtype):

@@ -14,7 +14,8 @@ from workbench.plots.fonts import (
     register_fonts,
     rtl,
 )
-from workbench.plots.keyness import fightin_words_plot, keyness_plot, save_figure
+from workbench.plots.figure import save_figure
+from workbench.plots.keyness import fightin_words_plot, keyness_plot
 
 __all__ = [
     "ARABIC_FONT_FAMILY",

@@ -6,11 +6,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.display import TERM_CHARS, TITLE_CHARS, shorten
+from workbench.plots.figure import A4_WIDTH_IN, PALETTE, freeze_layout
 from workbench.plots.fonts import font_rc, rtl
-from workbench.plots.keyness import A4_WIDTH_IN, REFERENCE_COLOR, TARGET_COLOR, _freeze_layout
-
-#: Okabe & Ito colour-blind-safe palette, used in order for groups.
-PALETTE = [TARGET_COLOR, REFERENCE_COLOR, "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 
 
 def articles_over_time_plot(monthly: pd.DataFrame, *, title: str | None = None,
@@ -35,5 +32,5 @@ def articles_over_time_plot(monthly: pd.DataFrame, *, title: str | None = None,
         ax.legend(frameon=False, ncols=min(4, len(monthly.columns)), loc="upper left", bbox_to_anchor=(0, 1.15))
         if title:
             fig.suptitle(rtl(shorten(title, TITLE_CHARS)))
-        _freeze_layout(fig)
+        freeze_layout(fig)
     return fig

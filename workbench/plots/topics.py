@@ -15,7 +15,7 @@ labels are passed as plain Unicode (matplotlib >= 3.11 shapes them and applies t
 algorithm) and prefixed with an RLM by :func:`~workbench.plots.fonts.rtl`; labels and group names
 are shortened for display (:func:`workbench.display.shorten`: topic labels to 60 characters, group
 names to 40), so a corpus with megabyte-long "words" still draws in seconds. Save them with
-:func:`workbench.plots.keyness.save_figure` (deterministic files).
+:func:`workbench.plots.figure.save_figure` (deterministic files).
 """
 from __future__ import annotations
 
@@ -27,15 +27,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.display import LABEL_CHARS, TERM_CHARS, TITLE_CHARS, shorten
+from workbench.plots.figure import (A4_WIDTH_IN, PALETTE, REFERENCE_COLOR, TARGET_COLOR, freeze_layout,
+                                    place_labels)
 from workbench.plots.fonts import font_rc, rtl
-from workbench.plots.keyness import (A4_WIDTH_IN, REFERENCE_COLOR, TARGET_COLOR, _freeze_layout,
-                                     _place_labels, save_figure)
 
 __all__ = ["coherence_plot", "topic_terms_frame", "prevalence_plot", "prevalence_heatmap", "prevalence_difference_plot",
-           "prevalence_over_time_plot", "topic_map_plot", "save_figure"]
-
-#: Okabe & Ito colour-blind-safe palette, used in order for groups.
-PALETTE = [TARGET_COLOR, REFERENCE_COLOR, "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+           "prevalence_over_time_plot", "topic_map_plot"]
 
 _MEASURE_LABELS = {
     "c_v": "coherence c_v ↑",
@@ -98,7 +95,7 @@ def coherence_plot(table: pd.DataFrame, *, measures: Sequence[str] | None = None
         on = t["coherence_on"].iloc[0] if "coherence_on" in t.columns else None
         sub = f" (coherence on {on} documents)" if on else ""
         fig.suptitle(title if title is not None else f"Choosing the number of topics{sub}", fontsize=fontsize + 2)
-        _freeze_layout(fig)
+        freeze_layout(fig)
     return fig
 
 
@@ -113,7 +110,7 @@ def topic_terms_frame(tm, n: int = 10, lam: float = 0.6, *, names: Mapping[int, 
     ``prevalence`` columns, then columns ``1 … n`` with the top terms by relevance (λ = ``lam``,
     Sievert & Shirley 2014). In a notebook, ``.style.set_properties(direction="rtl")`` shows the
     Arabic cells right to left."""
-    from workbench.topics.lda import topic_terms
+    from workbench.topics.labels import topic_terms
 
     top = topic_terms(tm, n, lam)
     wide = top.pivot(index="topic", columns="rank", values="term")
@@ -204,7 +201,7 @@ def prevalence_plot(
         ax.legend(frameon=False, fontsize=fontsize, loc="lower right")
         by = table.attrs.get("by")
         fig.suptitle(title if title is not None else f"Topic prevalence by {shorten(by or 'group', TERM_CHARS)}", fontsize=fontsize + 2)
-        _freeze_layout(fig)
+        freeze_layout(fig)
     return fig
 
 
@@ -254,7 +251,7 @@ def prevalence_difference_plot(
         ax.text(0.25, 1.01, f"← more in {rtl(rname)}", ha="center", color=colors[1], **head)
         ax.text(0.75, 1.01, f"more in {rtl(tname)} →", ha="center", color=colors[0], **head)
         fig.suptitle(title if title is not None else f"Topic prevalence: {tname} − {rname}", fontsize=fontsize + 2)
-        _freeze_layout(fig)
+        freeze_layout(fig)
     return fig
 
 
@@ -317,7 +314,7 @@ def prevalence_over_time_plot(
         loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
         axes[0, 0].xaxis.set_major_locator(loc)
         axes[0, 0].xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-        _freeze_layout(fig)
+        freeze_layout(fig)
     return fig
 
 
@@ -368,7 +365,7 @@ def topic_map_plot(
         ax.set_title(title if title is not None else
                      "Intertopic distance map (Jensen–Shannon distance, classical MDS; area ∝ prevalence)",
                      fontsize=fontsize + 2)
-        _freeze_layout(fig)
+        freeze_layout(fig)
         # labels: largest topics placed first; they avoid each other and the circles' centres
         anns, anchors = [], []
         for i in order:
@@ -380,7 +377,7 @@ def topic_map_plot(
         if anns:
             radius_px = np.sqrt(sizes[order] / np.pi) * fig.dpi / 72.0
             pad = float(np.median(radius_px)) + 2.0
-            offsets = _place_labels(ax, np.asarray(anchors), anns, pad_px=pad)
+            offsets = place_labels(ax, np.asarray(anchors), anns, pad_px=pad)
             for ann, (dx, dy, leader) in zip(anns, offsets):
                 if leader:
                     xy, text = ann.xy, ann.get_text()
@@ -424,5 +421,5 @@ def prevalence_heatmap(table: pd.DataFrame, labels: Mapping[int, str] | None = N
         fig.colorbar(im, ax=ax, shrink=0.6, label="mean topic proportion θ")
         if title:
             ax.set_title(rtl(shorten(title, TITLE_CHARS)))
-        _freeze_layout(fig)
+        freeze_layout(fig)
     return fig

@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..display import TERM_CHARS, TITLE_CHARS, escape_markdown, shorten
-from ..plots.keyness import save_figure
+from ..errors import ArgumentError
+from ..plots.figure import save_figure
 
 SECTIONS_FILE = "sections.json"
 
@@ -114,7 +115,7 @@ _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 def _check_name(name: str, what: str) -> str:
     """A table/figure name becomes a file name and an HTML id: letters, digits, ``_ . -`` only."""
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        raise ValueError(f"{what} name {name!r}: use ASCII letters, digits, '_', '.' or '-' "
+        raise ArgumentError(f"{what} name {name!r}: use ASCII letters, digits, '_', '.' or '-' "
                          "(it becomes a file name), e.g. 'keyness_top_terms'")
     return name
 
@@ -139,6 +140,7 @@ class ReportContext:
         self.current: str | None = None
         self.tables: list[str] = []
         self.figures: list[str] = []
+        self.analysis: dict | None = None
 
     # ------------------------------------------------------------------ sections
     def heading(self, ar: str, en: str, level: int = 2) -> None:
@@ -168,7 +170,14 @@ class ReportContext:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         (self.output_dir / SECTIONS_FILE).write_text(
             json.dumps({"running": running, "done": self.sections, "tables": self.tables,
-                        "figures": self.figures}, ensure_ascii=False, indent=1), encoding="utf-8")
+                        "figures": self.figures, "analysis": self.analysis}, ensure_ascii=False, indent=1),
+            encoding="utf-8")
+
+    def record(self, analysis) -> None:
+        """Record what the report's :class:`~workbench.analysis.Analysis` used (store fingerprint,
+        selection, text settings) for the run's ``manifest.json``."""
+        self.analysis = analysis.manifest()
+        self._write_sections(running=self.current)
 
     # ------------------------------------------------------------------ results
     def table(self, df: pd.DataFrame, name: str, *, caption: str | None = None, index: bool = False,

@@ -10,8 +10,20 @@ with an annotation giving the type and a comment giving the help text::
 Types understood: ``str``, ``int``, ``float``, ``bool``, ``date`` (an ISO date written as a string),
 ``list[str]``, ``list[int]``, ``dict`` (e.g. text settings), each optionally ``| None``. Values from the command line (strings) are converted to
 the declared type; values from a YAML file must already fit it. Unknown names and values of the
-wrong type are one-line errors naming the parameter. Checks that need the corpus (groups,
-outlets) are in :func:`check_against_corpus`.
+wrong type are one-line errors naming the parameter.
+
+Checks beyond types are declared by the notebook itself, next to its parameters, in a cell tagged
+``parameter-checks`` holding one literal mapping (see :data:`RULES`)::
+
+    parameter_checks = {
+        "lang": {"choices": ["ar", "en"]},
+        "k": {"min": 2},
+        "start": {"not_after": "end"},
+        "target": {"value_of": "group"},
+    }
+
+The runner reads that mapping; it knows no particular notebook. Rules that need the corpus
+(columns, values, outlets, selections) run in :func:`check_against_corpus`.
 """
 from __future__ import annotations
 
@@ -25,11 +37,7 @@ from typing import Any
 
 import nbformat
 
-from ..errors import WorkbenchError
-
-
-class ParameterError(WorkbenchError):
-    """A report parameter is unknown or has a value of the wrong type or range."""
+from ..errors import ParameterError, WorkbenchError
 
 
 @dataclass(frozen=True)
@@ -69,14 +77,7 @@ def _comments(source: str) -> dict[int, str]:
 
 def declared_parameters(notebook: str | Path | nbformat.NotebookNode) -> dict[str, Parameter]:
     """The parameters a notebook declares, in order, with types, defaults and help."""
-    if isinstance(notebook, (str, Path)):
-        path = str(notebook)
-        try:
-            nb = nbformat.read(notebook, as_version=4)
-        except FileNotFoundError:
-            raise ParameterError(f"{path}: notebook not found") from None
-    else:
-        nb, path = notebook, "notebook"
+    nb, path = _notebook(notebook)
     source = parameters_cell(nb, path).source
     try:
         tree = ast.parse(source)
@@ -107,13 +108,109 @@ def declared_parameters(notebook: str | Path | nbformat.NotebookNode) -> dict[st
     return params
 
 
+#: What a rule in a notebook's ``parameter-checks`` mapping means (the parameter is P, its value v).
+RULES = {
+    "choices": "v is one of the listed values",
+    "min": "v (or every item of a list) is at least this",
+    "max": "v (or every item of a list) is at most this",
+    "not_after": "v is not after the value of the named parameter (dates)",
+    "differs_from": "v differs from the value of the named parameter",
+    "text_settings": "v is valid text settings (workbench.text.TextSettings)",
+    "corpus_column": "v is a column of the corpus",
+    "value_of": "v (or every item) is a value of the corpus column named by the named parameter",
+    "outlet": "v (or every item) is an outlet of the corpus",
+    "where": "v is a list of selection conditions valid on the corpus (column=value, column!=value)",
+    "outlets_per_group": "each group named by the listed parameters has at least v outlets "
+                         "(of the column named by the 'group' parameter)",
+}
+_CORPUS_RULES = {"corpus_column", "value_of", "outlet", "where", "outlets_per_group"}
+CHECKS_TAG = "parameter-checks"
+
+
+def declared_checks(notebook: str | Path | nbformat.NotebookNode) -> dict[str, dict[str, Any]]:
+    """The notebook's own parameter checks: the mapping in its cell tagged ``parameter-checks``.
+
+    A notebook without that cell has only the type checks of its annotations.
+    """
+    nb, path = _notebook(notebook)
+    cells = [c for c in nb.cells if CHECKS_TAG in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        return {}
+    if len(cells) > 1:
+        raise ParameterError(f"{path}: more than one cell tagged '{CHECKS_TAG}'")
+    try:
+        tree = ast.parse(cells[0].source)
+    except SyntaxError as e:
+        raise ParameterError(f"{path}: {CHECKS_TAG} cell line {e.lineno}: {e.msg}") from None
+    assigns = [n for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))]
+    try:
+        checks = ast.literal_eval(assigns[0].value) if len(assigns) == 1 else None
+    except ValueError:
+        checks = None
+    if not isinstance(checks, dict) or not all(isinstance(v, dict) for v in checks.values()):
+        raise ParameterError(f"{path}: the {CHECKS_TAG} cell must assign one literal mapping "
+                             "{parameter: {rule: value}}")
+    declared = declared_parameters(nb)
+    for name, rules in checks.items():
+        if name not in declared:
+            raise ParameterError(f"{path}: {CHECKS_TAG}: '{name}' is not a parameter of this notebook")
+        for rule, arg in rules.items():
+            if rule not in RULES:
+                raise ParameterError(f"{path}: {CHECKS_TAG}: '{name}': unknown rule '{rule}' "
+                                     f"(rules: {', '.join(RULES)})")
+            if rule in ("not_after", "differs_from", "value_of") and arg not in declared:
+                raise ParameterError(f"{path}: {CHECKS_TAG}: '{name}': {rule} names '{arg}', "
+                                     "which is not a parameter")
+    return checks
+
+
+def _notebook(notebook: str | Path | nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, str]:
+    if isinstance(notebook, (str, Path)):
+        try:
+            return nbformat.read(notebook, as_version=4), str(notebook)
+        except FileNotFoundError:
+            raise ParameterError(f"{notebook}: notebook not found") from None
+    return notebook, "notebook"
+
+
+def _items(v: Any) -> list:
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def check_parameters(values: dict[str, Any], checks: dict[str, dict[str, Any]]) -> None:
+    """Apply the rules of ``checks`` that need no corpus; raise :class:`ParameterError` naming the parameter."""
+    for name, rules in checks.items():
+        v = values.get(name)
+        if v is None:
+            continue
+        for rule, arg in rules.items():
+            if rule == "choices" and v not in arg:
+                raise ParameterError(f"parameter '{name}': {v!r} is not valid (valid: {', '.join(map(str, arg))})")
+            if rule in ("min", "max"):
+                for item in _items(v):
+                    if (item < arg) if rule == "min" else (item > arg):
+                        raise ParameterError(f"parameter '{name}': must be at {'least' if rule == 'min' else 'most'} "
+                                             f"{arg} (got {item})")
+            if rule == "not_after" and values.get(arg) is not None and v > values[arg]:
+                raise ParameterError(f"parameter '{name}' ({v}) is after '{arg}' ({values[arg]})")
+            if rule == "differs_from" and v == values.get(arg):
+                raise ParameterError(f"parameters '{name}' and '{arg}' have the same value ({v!r})")
+            if rule == "text_settings":
+                from ..text import TextSettings
+
+                try:
+                    TextSettings.coerce(v or {})
+                except ValueError as e:
+                    raise ParameterError(f"parameter '{name}': {e}") from None
+
+
 def _convert(p: Parameter, value: Any, from_text: bool) -> Any:
     """``value`` as type ``p.type``; raises ParameterError naming the parameter."""
     def bad(why: str = "") -> ParameterError:
         return ParameterError(f"parameter '{p.name}': {value!r} is not a valid {p.type_label}" + (f" ({why})" if why else ""))
 
     if from_text and p.type.startswith("list[") and isinstance(value, str) and not value.strip():
-        return []  # -p k_range "" : an empty list
+        return []  # -p NAME "" : an empty list
     if value is None or (from_text and isinstance(value, str) and value.strip().lower() in ("none", "null", "")):
         if p.optional:
             return None
@@ -186,8 +283,10 @@ def resolve_parameters(
     declared: dict[str, Parameter],
     from_file: dict[str, Any] | None = None,
     from_cli: list[tuple[str, str]] | None = None,
+    checks: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Defaults, overridden by a YAML mapping, overridden by ``-p NAME VALUE`` pairs; all checked.
+    """Defaults, overridden by a YAML mapping, overridden by ``-p NAME VALUE`` pairs; all checked
+    against their types and the notebook's ``checks`` (those that need no corpus).
 
     Returns every declared parameter's final value (JSON-ready: dates as ISO strings).
     """
@@ -202,67 +301,56 @@ def resolve_parameters(
             values[name] = _convert(declared[name], value, text)
     for name, p in declared.items():  # defaults must fit too (catches a broken notebook early)
         values[name] = _convert(p, values[name], False)
-    start, end = values.get("start"), values.get("end")
-    if start and end and start > end:
-        raise ParameterError(f"parameter 'start' ({start}) is after 'end' ({end})")
-    if "lang" in values and values["lang"] not in ("ar", "en"):
-        raise ParameterError(f"parameter 'lang': {values['lang']!r} is not valid (valid: ar, en)")
-    if "ngrams" in values and values["ngrams"] not in (1, 2):
-        raise ParameterError(f"parameter 'ngrams': {values['ngrams']!r} is not valid (valid: 1, 2)")
-    if "text_settings" in values:
-        from ..text import TextSettings
-
-        try:
-            TextSettings.from_dict(values["text_settings"] or {})
-        except ValueError as e:
-            raise ParameterError(f"parameter 'text_settings': {e}") from None
-    if values.get("k") is not None and values["k"] < 2:
-        raise ParameterError(f"parameter 'k': a topic model needs at least 2 topics (got {values['k']})")
-    for v in values.get("k_range") or []:
-        if v < 2:
-            raise ParameterError(f"parameter 'k_range': every K must be at least 2 (got {v})")
-    for name in ("top_n", "min_count"):
-        if name in values and isinstance(values[name], int) and values[name] < 1:
-            raise ParameterError(f"parameter '{name}': must be at least 1 (got {values[name]})")
+    check_parameters(values, checks or {})
     return values
 
 
-def check_against_corpus(values: dict[str, Any], docs) -> None:
-    """Check ``group``/``target``/``reference``/``outlets`` against the corpus metadata ``docs``.
+def check_against_corpus(values: dict[str, Any], checks: dict[str, dict[str, Any]], docs) -> None:
+    """Apply the rules of ``checks`` that need the corpus metadata ``docs`` (:meth:`Store.metadata`).
 
     Each error names the parameter and lists the valid values.
     """
-    group = values.get("group")
-    if group is not None:
-        cols = [c for c in docs.columns if c not in ("id", "title", "text", "url", "date", "n_words",
-                                                       "text_hash", "content_hash")]
-        if group not in docs.columns:
-            raise ParameterError(f"parameter 'group': '{group}' is not a corpus column (valid: {', '.join(cols)})")
-        valid = sorted(docs[group].dropna().astype(str).unique())
-        for name in ("target", "reference"):
-            v = values.get(name)
-            for item in ([v] if isinstance(v, str) else v or []):
-                if item not in valid:
-                    raise ParameterError(
-                        f"parameter '{name}': '{item}' is not a value of '{group}' (valid: {', '.join(valid)})"
-                    )
-        if values.get("target") is not None and values.get("target") == values.get("reference"):
-            raise ParameterError("parameters 'target' and 'reference' name the same group")
-        need = values.get("min_outlets") or 1
-        for name in ("target", "reference"):
-            v = values.get(name)
-            if v is None or need <= 1:
-                continue
-            sel = docs[group].astype(str).isin([v] if isinstance(v, str) else v)
-            n = docs.loc[sel, "outlet"].nunique()
-            if n < need:
-                raise ParameterError(
-                    f"parameter 'min_outlets': {need} outlets are required but the {name} group '{v}' has "
-                    f"only {n}; no term could be key for it (use min_outlets {n})"
-                )
-    outlets = values.get("outlets")
-    if outlets:
-        valid = sorted(docs["outlet"].astype(str).unique())
-        for o in outlets:
-            if o not in valid:
-                raise ParameterError(f"parameter 'outlets': '{o}' is not an outlet of this corpus (valid: {', '.join(valid)})")
+    hidden = {"id", "title", "text", "url", "date", "n_words", "text_hash", "content_hash"}
+
+    def valid_values(column: str) -> list[str]:
+        return sorted(docs[column].dropna().astype(str).unique())
+
+    for name, rules in checks.items():
+        v = values.get(name)
+        if v is None or not (set(rules) & _CORPUS_RULES):
+            continue
+        for rule, arg in rules.items():
+            if rule == "corpus_column" and v not in docs.columns:
+                cols = [c for c in docs.columns if c not in hidden]
+                raise ParameterError(f"parameter '{name}': '{v}' is not a corpus column (valid: {', '.join(cols)})")
+            if rule == "value_of" and values.get(arg) in docs.columns:
+                valid = valid_values(values[arg])
+                for item in _items(v):
+                    if item not in valid:
+                        raise ParameterError(f"parameter '{name}': '{item}' is not a value of "
+                                             f"'{values[arg]}' (valid: {', '.join(valid)})")
+            if rule == "outlet":
+                valid = valid_values("outlet")
+                for item in _items(v):
+                    if item not in valid:
+                        raise ParameterError(f"parameter '{name}': '{item}' is not an outlet of this corpus "
+                                             f"(valid: {', '.join(valid)})")
+            if rule == "where":
+                from ..analysis import Selection
+
+                try:
+                    Selection(where=v).apply(docs)
+                except WorkbenchError as e:
+                    raise ParameterError(f"parameter '{name}': {e}") from None
+            if rule == "outlets_per_group" and v > 1 and values.get("group") in docs.columns:
+                for other in arg:
+                    g = values.get(other)
+                    if g is None:
+                        continue
+                    sel = docs[values["group"]].astype(str).isin(_items(g))
+                    n = docs.loc[sel, "outlet"].nunique()
+                    if n < v:
+                        raise ParameterError(
+                            f"parameter '{name}': {v} outlets are required but the {other} group '{g}' has "
+                            f"only {n}; no term could be key for it (use {name} {n})"
+                        )

@@ -46,12 +46,12 @@ import tempfile
 import unicodedata
 from functools import lru_cache
 from html.parser import HTMLParser
-from importlib import resources
 from pathlib import Path
 
 import nbformat
 
-from ..errors import WorkbenchError
+from ..errors import PdfUnavailable, WorkbenchError
+from ..paths import PACKAGE_DATA
 
 __all__ = [
     "PdfUnavailable",
@@ -92,25 +92,12 @@ _DISPLAY_PRIORITY = [
 ]
 
 
-class PdfUnavailable(WorkbenchError):
-    """No Chromium/Chrome was found to print the PDF; the HTML report is still complete."""
-
-    def __init__(self, message: str | None = None):
-        super().__init__(
-            message
-            or "no Chromium to print the PDF: install Chromium: `sudo apt-get install chromium` "
-            "(Debian/Ubuntu), or set WORKBENCH_CHROMIUM=/path/to/chrome; "
-            "the HTML report is complete without it"
-        )
-
-
 # --------------------------------------------------------------------------------------------
 # package data
 
 
 def _data_dir() -> Path:
-    # The package is installed as plain files (no zip import), so this is a real path.
-    return Path(str(resources.files("workbench").joinpath("data")))
+    return PACKAGE_DATA
 
 
 def template_dir() -> Path:

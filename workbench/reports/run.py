@@ -37,45 +37,21 @@ from typing import Any
 
 import nbformat
 
-from ..corpus.registry import PROJECT_ROOT
-from ..errors import WorkbenchError
+from ..errors import ReportError, ReportInterrupted, WorkbenchError
 from ..locking import folder_lock
+from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR
 from .index import FAILURE_FILE
 from .notebook import SECTIONS_FILE
-from .parameters import ParameterError, check_against_corpus, declared_parameters, resolve_parameters
+from .parameters import (ParameterError, check_against_corpus, declared_checks, declared_parameters,
+                         resolve_parameters)
 
 KERNEL_NAME = "arabic-media-workbench"
-DEFAULT_NOTEBOOK = PROJECT_ROOT / "notebooks" / "framing_report.ipynb"
-DEFAULT_OUT = PROJECT_ROOT / "reports"
+DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "framing_report.ipynb"
+DEFAULT_OUT = REPORTS_DIR
 DEFAULT_CELL_TIMEOUT = 1800  # seconds one cell may run before the report fails
 INTERRUPTED = "interrupted (the run was killed or the machine stopped)"
 PACKAGES = ("workbench", "camel-tools", "pandas", "numpy", "scipy", "pyarrow", "matplotlib", "gensim",
             "papermill", "nbconvert", "nbclient", "ipykernel")
-
-
-class ReportError(WorkbenchError):
-    """A report run failed; the message says which section and which error.
-
-    ``folder`` is the kept ``<stamp>.failed`` folder when the run got as far as creating one.
-    """
-
-    exit_code = 3
-
-    def __init__(self, message: str, folder: Path | None = None):
-        super().__init__(message)
-        self.folder = folder
-
-
-class ReportInterrupted(KeyboardInterrupt):
-    """A run stopped by Ctrl-C (a :class:`KeyboardInterrupt`, so callers stop as for any Ctrl-C).
-
-    The run was marked failed like any other; ``str()`` is the one-line reason, ``folder`` the
-    kept ``<stamp>.failed`` folder.
-    """
-
-    def __init__(self, message: str, folder: Path | None = None):
-        super().__init__(message)
-        self.folder = folder
 
 
 @dataclass
@@ -169,36 +145,43 @@ def _failed_section(run_dir: Path) -> str | None:
         return None
 
 
-def _resolve_store(values: dict[str, Any]):
-    """Open the store a report reads (the demo store when ``store`` is None) and check the parameters."""
+def _resolve_store(values: dict[str, Any], checks: dict[str, dict[str, Any]]):
+    """The analysis of the store a report reads (the demo store when ``store`` is None), after
+    checking the parameters that need the corpus."""
+    from ..analysis import Analysis
     from ..corpus.demo import demo_store
-    from ..corpus.store import open_store
+    from ..errors import StoreError
 
     store = values.get("store")
     path = Path(store).resolve() if store else demo_store()
-    st = open_store(path)
-    if not st.exists:
-        raise ParameterError(f"parameter 'store': {path} is not a corpus store (create it with `workbench corpus import`)")
-    docs = st.read(exclude=["text", "text_hash", "content_hash"])
-    docs["month"] = docs["date"].dt.strftime("%Y-%m")
-    check_against_corpus(values, docs)
-    return st, docs
+    try:
+        analysis = Analysis(path)
+    except StoreError:
+        raise ParameterError(f"parameter 'store': {path} is not a corpus store "
+                             "(create it with `workbench corpus import`)") from None
+    check_against_corpus(values, checks, analysis.metadata)
+    return analysis
 
 
 # --------------------------------------------------------------------------- run
 
 def prepare(notebook: str | Path | None = None, params_file: dict | None = None,
             cli_params: list[tuple[str, str]] | None = None):
-    """Resolve and check everything a run needs, before any kernel starts."""
+    """Resolve and check everything a run needs, before any kernel starts.
+
+    Returns the notebook's path, its declared parameters, their checked values and the
+    :class:`~workbench.analysis.Analysis` of its store (None for a notebook without ``store``).
+    """
     nb_path = Path(notebook) if notebook else DEFAULT_NOTEBOOK
     if not nb_path.is_file():
         raise ParameterError(f"{nb_path}: notebook not found")
     declared = declared_parameters(nb_path)
-    values = resolve_parameters(declared, params_file, cli_params)
-    st, docs = _resolve_store(values) if "store" in declared else (None, None)
-    if st is not None:
-        values["store"] = str(st.path.resolve())
-    return nb_path, declared, values, st, docs
+    checks = declared_checks(nb_path)
+    values = resolve_parameters(declared, params_file, cli_params, checks)
+    analysis = _resolve_store(values, checks) if "store" in declared else None
+    if analysis is not None:
+        values["store"] = str(analysis.store.path.resolve())
+    return nb_path, declared, values, analysis
 
 
 def _check_count(value, what: str) -> None:
@@ -228,7 +211,7 @@ def run_report(
     _check_count(keep, "keep")
     _check_count(cell_timeout, "cell_timeout")
     cell_timeout = cell_timeout or DEFAULT_CELL_TIMEOUT
-    nb_path, declared, values, st, docs = prepare(notebook, params_file, cli_params)
+    nb_path, declared, values, analysis = prepare(notebook, params_file, cli_params)
     from .render import PdfUnavailable, render_html, render_pdf  # after the checks: bad parameters fail fast
 
     name = name or nb_path.stem
@@ -278,12 +261,12 @@ def run_report(
                 "notebook": str(nb_path.resolve()),
                 "notebook_sha256": _sha256(nb_path),
                 "parameters": {k: v for k, v in values.items() if k != "output_dir"},
-                "corpus": None if st is None else {
-                    "store": str(st.path.resolve()), "fingerprint": st.fingerprint(),
-                    "registry": st.registry.name if st.registry else None,
-                    "articles": int(len(docs)),
+                "corpus": None if analysis is None else {
+                    k: v for k, v in analysis.manifest().items() if k in ("store", "fingerprint", "registry", "articles")
                 },
-                "text_settings": None,
+                # what the notebook's own analysis used (ReportContext.record), not a second parse here
+                "analysis": sections.get("analysis"),
+                "text_settings": (sections.get("analysis") or {}).get("text_settings"),
                 "packages": _versions(),
                 "git": _git(),
                 "started": started.isoformat(timespec="seconds"),
@@ -294,11 +277,6 @@ def run_report(
                 "sections": sections.get("done", []),
                 "outputs": {},
             }
-            if "text_settings" in values:
-                from ..text import TextSettings
-
-                ts = TextSettings.from_dict(values["text_settings"] or {})
-                manifest["text_settings"] = {**ts.to_dict(), "fingerprint": ts.fingerprint()}
             (run_dir / SECTIONS_FILE).unlink(missing_ok=True)
             for p in sorted(run_dir.rglob("*")):
                 if p.is_file() and p.name != "manifest.json":

@@ -38,18 +38,14 @@ from typing import Any
 
 import yaml
 
-from ..corpus.registry import PROJECT_ROOT
-from ..errors import WorkbenchError
+from ..errors import ScheduleError
+from ..paths import PROJECT_ROOT, REPORTS_DIR, SCHEDULES_DIR
 
-SCHEDULES = Path(os.environ.get("WORKBENCH_SCHEDULES", PROJECT_ROOT / "reports" / "schedules"))
+SCHEDULES = Path(os.environ.get("WORKBENCH_SCHEDULES", SCHEDULES_DIR))
 _KEYS = {"name", "notebook", "store", "corpus", "registry", "window", "parameters", "output", "keep", "pdf",
          "cell_timeout", "on_failure", "on_failure_timeout"}
 ON_FAILURE_TIMEOUT = 60
 _WINDOW = re.compile(r"^\s*(\d+)\s*(day|week|month)s?\s*$")
-
-
-class ScheduleError(WorkbenchError):
-    """A schedule file is missing or malformed (the message names the file and field)."""
 
 
 @dataclass
@@ -62,7 +58,7 @@ class Schedule:
     registry: Path | None = None
     window: dict | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
-    output: Path = PROJECT_ROOT / "reports"
+    output: Path = REPORTS_DIR
     keep: int | None = None
     pdf: bool = True
     cell_timeout: int | None = None
@@ -203,3 +199,28 @@ def resolve_window(window: dict, corpus_end: dt.date | None, today: dt.date | No
 
         start = (pd.Timestamp(end) - pd.DateOffset(months=n)).date() + dt.timedelta(days=1)
     return start.isoformat(), end.isoformat()
+
+
+def run_parameters(schedule: Schedule, today: dt.date | None = None) -> dict[str, Any]:
+    """The notebook parameters of one run of ``schedule``: its ``parameters``, the store (its
+    ``corpus`` file imported once, see :func:`workbench.corpus.store.import_once`), and ``start``
+    and ``end`` from its rolling ``window`` resolved now (against the newest article for
+    ``anchor: corpus-end``)."""
+    from ..corpus.store import import_once
+
+    params = dict(schedule.parameters)
+    store = schedule.store
+    if store is None and schedule.corpus is not None:
+        store = import_once(schedule.corpus, registry=schedule.registry).path
+    if store is not None:
+        params["store"] = str(store)
+    if schedule.window:
+        end = None
+        if schedule.window.get("anchor") == "corpus-end":
+            from ..analysis import Analysis
+            from ..corpus.demo import demo_store
+
+            newest = Analysis(store or demo_store()).metadata["date"].max()
+            end = None if newest is None or newest != newest else newest.date()  # NaT != NaT
+        params["start"], params["end"] = resolve_window(schedule.window, end, today)
+    return params

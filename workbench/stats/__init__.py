@@ -1,8 +1,6 @@
-"""Statistics for comparing groups of documents (keyness)."""
+"""Statistics for comparing groups of documents (keyness) and collocations (two-word phrases)."""
 
 from workbench.stats.keyness import (
-    COLUMNS,
-    MEASURES,
     adjust_pvalues,
     benjamini_hochberg,
     chi2_yates,
@@ -16,9 +14,12 @@ from workbench.stats.keyness import (
     top_terms,
     weighted_log_odds,
 )
+from workbench.stats.measures import COLUMNS, CORRECTIONS, MEASURES
+from workbench.stats.phrases import document_texts, phrase_matrix
 
 __all__ = [
     "COLUMNS",
+    "CORRECTIONS",
     "MEASURES",
     "adjust_pvalues",
     "benjamini_hochberg",
@@ -26,10 +27,12 @@ __all__ = [
     "clopper_pearson",
     "conservative_log_ratio",
     "dirichlet_prior",
+    "document_texts",
     "g2_pvalue",
     "keyness",
     "log_likelihood",
     "log_ratio",
+    "phrase_matrix",
     "top_terms",
     "weighted_log_odds",
 ]

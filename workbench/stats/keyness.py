@@ -52,9 +52,12 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import special
 
+from ..errors import StatisticsError
+
 __all__ = [
     "MEASURES",
     "COLUMNS",
+    "CORRECTIONS",
     "keyness",
     "top_terms",
     "log_likelihood",
@@ -69,33 +72,8 @@ __all__ = [
     "adjust_pvalues",
 ]
 
-#: Measures :func:`keyness` and :func:`top_terms` can sort by. Signed measures
-#: (log_ratio, lrc, log_odds, log_odds_z) are ranked by absolute value.
-MEASURES = ("G2", "log_ratio", "lrc", "log_odds", "log_odds_z", "chi2_yates")
+from .measures import COLUMNS, CORRECTIONS, MEASURES  # noqa: E402 (names only: the CLI reads them cheaply)
 
-#: Column order of the table returned by :func:`keyness`.
-COLUMNS = [
-    "term",
-    "n_target",
-    "n_reference",
-    "freq_target",
-    "freq_reference",
-    "docs_target",
-    "docs_reference",
-    "outlets_target",
-    "outlets_reference",
-    "G2",
-    "p",
-    "p_adj",
-    "log_ratio",
-    "lrc",
-    "log_odds",
-    "log_odds_z",
-    "chi2_yates",
-    "direction",
-]
-
-_CORRECTIONS = ("fdr_bh", "bonferroni", "none")
 PER = 10_000  # relative frequencies are per 10,000 tokens
 
 
@@ -228,7 +206,7 @@ def conservative_log_ratio(
     a, b, c, d = np.broadcast_arrays(_f(a), _f(b), _f(c), _f(d))
     m = a.size if family_size is None else int(family_size)
     if m < 1:
-        raise ValueError(f"family_size must be >= 1, got {family_size}")
+        raise StatisticsError(f"family_size must be >= 1, got {family_size}")
     level = 1.0 - (1.0 - conf_level) / m
     n = a + b
     out = np.zeros(a.shape)
@@ -255,15 +233,15 @@ def dirichlet_prior(background, prior_size: float | None = None) -> np.ndarray:
     """
     y = _f(background).ravel()
     if y.size == 0:
-        raise ValueError("prior has no terms")
+        raise StatisticsError("prior has no terms")
     if not np.all(np.isfinite(y)) or (y < 0).any():
-        raise ValueError("prior counts must be finite and non-negative")
+        raise StatisticsError("prior counts must be finite and non-negative")
     total = y.sum()
     if total <= 0:
-        raise ValueError("prior counts sum to 0; the prior needs at least one positive count")
+        raise StatisticsError("prior counts sum to 0; the prior needs at least one positive count")
     a0 = total if prior_size is None else float(prior_size)
     if not a0 > 0:
-        raise ValueError(f"prior_size must be > 0, got {prior_size}")
+        raise StatisticsError(f"prior_size must be > 0, got {prior_size}")
     alpha = a0 * y / total
     return np.where(alpha > 0, alpha, 1e-9 * a0 / y.size)
 
@@ -336,7 +314,7 @@ def benjamini_hochberg(p) -> np.ndarray:
     if m == 0:
         return p.reshape(shape)
     if np.isnan(p).any():
-        raise ValueError("p-values contain NaN")
+        raise StatisticsError("p-values contain NaN")
     order = np.argsort(p, kind="stable")
     ranked = p[order] * m / np.arange(1, m + 1)
     ranked = np.minimum.accumulate(ranked[::-1])[::-1]
@@ -366,8 +344,8 @@ def _check_correction(method: str | None) -> str:
     m = str(method).lower()
     aliases = {"bh": "fdr_bh", "fdr": "fdr_bh", "benjamini-hochberg": "fdr_bh"}
     m = aliases.get(m, m)
-    if m not in _CORRECTIONS:
-        raise ValueError(
+    if m not in CORRECTIONS:
+        raise StatisticsError(
             f"unknown correction {method!r}; use one of 'fdr_bh' (Benjamini-Hochberg), "
             "'bonferroni' or 'none'"
         )
@@ -387,16 +365,16 @@ def _as_csr(X) -> sp.csr_array:
     else:
         arr = np.asarray(X)
         if arr.ndim != 2:
-            raise ValueError(f"X must be a 2-d documents x terms matrix, got {arr.ndim} dimension(s)")
+            raise StatisticsError(f"X must be a 2-d documents x terms matrix, got {arr.ndim} dimension(s)")
         X = sp.csr_array(arr)
     if X.dtype.kind not in "biuf":
         raise TypeError(f"X must hold numeric counts, got dtype {X.dtype}")
     if X.nnz:
         data = X.data
         if X.dtype.kind == "f" and not np.all(np.isfinite(data)):
-            raise ValueError("X contains NaN or infinite counts")
+            raise StatisticsError("X contains NaN or infinite counts")
         if (data < 0).any():
-            raise ValueError(f"X contains {int((data < 0).sum())} negative counts; counts must be >= 0")
+            raise StatisticsError(f"X contains {int((data < 0).sum())} negative counts; counts must be >= 0")
     return X
 
 
@@ -407,7 +385,7 @@ def _group_mask(sel, n_docs: int, name: str) -> np.ndarray:
     arr = np.asarray(sel)
     if arr.dtype == bool:
         if arr.ndim != 1 or arr.size != n_docs:
-            raise ValueError(
+            raise StatisticsError(
                 f"{name} mask has length {arr.size} but X has {n_docs} documents; "
                 "pass a boolean mask with one entry per row of X, or an array of row positions"
             )
@@ -439,13 +417,13 @@ def _resolve_prior(prior, X, target_mask, reference_mask, n_terms) -> tuple[np.n
     if isinstance(prior, str):
         if prior == "corpus":
             return np.asarray(X.sum(axis=0)).ravel().astype(np.float64), "corpus"
-        raise ValueError(
+        raise StatisticsError(
             f"unknown prior {prior!r}; use None/'groups' (counts of target + reference), "
             "'corpus' (all rows of X) or an array of background counts, one per term"
         )
     vec = np.asarray(prior.to_numpy() if isinstance(prior, pd.Series) else prior, dtype=np.float64).ravel()
     if vec.size != n_terms:
-        raise ValueError(f"prior has {vec.size} counts but the vocabulary has {n_terms} terms")
+        raise StatisticsError(f"prior has {vec.size} counts but the vocabulary has {n_terms} terms")
     return vec, "user"
 
 
@@ -545,7 +523,7 @@ def keyness(
 
     Raises
     ------
-    ValueError, IndexError, TypeError
+    StatisticsError (also a ValueError), IndexError, TypeError
         With a specific message for bad input, e.g. "target and reference
         overlap in 3 documents", "target has no documents", "reference has no
         tokens".
@@ -557,10 +535,10 @@ def keyness(
         raise TypeError("vocab must be a sequence of terms, not a single string")
     terms = pd.Index(vocab)
     if len(terms) != n_terms:
-        raise ValueError(f"vocab has {len(terms)} terms but X has {n_terms} columns")
+        raise StatisticsError(f"vocab has {len(terms)} terms but X has {n_terms} columns")
     if not terms.is_unique:
         dups = terms[terms.duplicated()].unique()
-        raise ValueError(f"vocab has {len(dups)} duplicated term(s), e.g. {dups[0]!r}; terms must be unique")
+        raise StatisticsError(f"vocab has {len(dups)} duplicated term(s), e.g. {dups[0]!r}; terms must be unique")
 
     t_mask = _group_mask(target, n_docs, "target")
     if reference is None:
@@ -568,15 +546,15 @@ def keyness(
     else:
         r_mask = _group_mask(reference, n_docs, "reference")
     if not t_mask.any():
-        raise ValueError("target has no documents")
+        raise StatisticsError("target has no documents")
     if not r_mask.any():
-        raise ValueError(
+        raise StatisticsError(
             "reference has no documents"
             + (" (target covers every row of X)" if reference is None else "")
         )
     overlap = int((t_mask & r_mask).sum())
     if overlap:
-        raise ValueError(
+        raise StatisticsError(
             f"target and reference overlap in {overlap} document{'s' if overlap != 1 else ''}; "
             "each document must belong to at most one group"
         )
@@ -584,30 +562,30 @@ def keyness(
     measure_sort = _check_measure(measure_sort)
     correction = _check_correction(correction)
     if not (0.0 < float(alpha) < 1.0):
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+        raise StatisticsError(f"alpha must be between 0 and 1, got {alpha}")
     for name, val in (("min_count", min_count), ("min_docs", min_docs), ("min_outlets", min_outlets)):
         if int(val) != val or val < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {val!r}")
+            raise StatisticsError(f"{name} must be an integer >= 1, got {val!r}")
     if top is not None and (int(top) != top or top < 1):
-        raise ValueError(f"top must be a positive integer or None, got {top!r}")
+        raise StatisticsError(f"top must be a positive integer or None, got {top!r}")
 
     outlet_codes = None
     if outlets is not None:
         out_arr = outlets.to_numpy() if isinstance(outlets, (pd.Series, pd.Index)) else np.asarray(outlets)
         out_arr = out_arr.ravel()
         if out_arr.size != n_docs:
-            raise ValueError(f"outlets has {out_arr.size} entries but X has {n_docs} documents")
+            raise StatisticsError(f"outlets has {out_arr.size} entries but X has {n_docs} documents")
         used = t_mask | r_mask
         missing = pd.isna(out_arr) & used
         if missing.any():
-            raise ValueError(
+            raise StatisticsError(
                 f"outlets is missing for {int(missing.sum())} document(s) in target/reference; "
                 "give every document an outlet (e.g. 'unknown')"
             )
         outlet_codes = np.full(n_docs, -1, dtype=np.int64)
         outlet_codes[used] = pd.factorize(pd.Series(out_arr[used], dtype=object).astype(str))[0]
     elif min_outlets > 1:
-        raise ValueError("min_outlets > 1 needs outlets (one outlet per document)")
+        raise StatisticsError("min_outlets > 1 needs outlets (one outlet per document)")
 
     Xt = X[t_mask]
     Xr = X[r_mask]
@@ -616,9 +594,9 @@ def keyness(
     c = float(a_all.sum())
     d = float(b_all.sum())
     if c <= 0:
-        raise ValueError(f"target has no tokens (all {int(t_mask.sum())} of its documents are empty)")
+        raise StatisticsError(f"target has no tokens (all {int(t_mask.sum())} of its documents are empty)")
     if d <= 0:
-        raise ValueError(f"reference has no tokens (all {int(r_mask.sum())} of its documents are empty)")
+        raise StatisticsError(f"reference has no tokens (all {int(r_mask.sum())} of its documents are empty)")
 
     background, prior_kind = _resolve_prior(prior, X, t_mask, r_mask, n_terms)
     alpha_w = dirichlet_prior(background, prior_size)
@@ -735,7 +713,7 @@ def _outlets_per_term(Xg: sp.csr_array, codes: np.ndarray) -> np.ndarray:
 
 def _check_measure(measure: str) -> str:
     if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}")
+        raise StatisticsError(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}")
     return measure
 
 
@@ -767,13 +745,13 @@ def top_terms(
     """
     by = _check_measure(by or table.attrs.get("measure_sort", "G2"))
     if int(n) != n or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        raise StatisticsError(f"n must be a non-negative integer, got {n!r}")
     if direction is None:
         sides = ["target", "reference"]
     elif direction in ("target", "reference"):
         sides = [direction]
     else:
-        raise ValueError(f"direction must be 'target', 'reference' or None, got {direction!r}")
+        raise StatisticsError(f"direction must be 'target', 'reference' or None, got {direction!r}")
     t = table
     if significant:
         a = float(alpha if alpha is not None else table.attrs.get("alpha", 0.05))

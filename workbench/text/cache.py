@@ -42,7 +42,7 @@ from typing import Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import WorkbenchError, WorkbenchWarning, describe_os_error
+from ..errors import CacheError, WorkbenchWarning, describe_os_error
 from .settings import PIPELINE_VERSION, TextSettings
 from .tokenise import iter_tokenise
 
@@ -51,14 +51,6 @@ __all__ = ["TokenCache", "fingerprint_texts", "iter_tokens", "iter_token_arrays"
 
 _META_KEY = b"workbench.tokens"
 _SCHEMA = pa.schema([("id", pa.string()), ("tokens", pa.list_(pa.string()))])
-
-
-class CacheError(WorkbenchError, RuntimeError):
-    """Raised when a token cache cannot be built or read (the message says why).
-
-    A :class:`~workbench.errors.WorkbenchError` (the command line reports it, exit 2); still a
-    ``RuntimeError`` for code written before.
-    """
 
 
 def fingerprint_texts(ids: Iterable[object], texts: Iterable[str]) -> str:

@@ -17,11 +17,11 @@ import os
 import unicodedata
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..errors import SettingsError
+from ..paths import PACKAGE_DATA
 
 __all__ = ["PIPELINE_VERSION", "TextSettings", "SettingsError", "load_word_list"]
 
@@ -235,7 +235,7 @@ def load_word_list(path: str | Path | None) -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def _shipped_stopwords() -> Path:
     """Path of the shipped ``workbench/data/stopwords_ar.txt`` (the package is installed as files)."""
-    return Path(str(resources.files("workbench") / "data" / "stopwords_ar.txt"))
+    return PACKAGE_DATA / "stopwords_ar.txt"
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,17 @@
-"""Topic models: LDA with gensim (:mod:`.lda`), choosing K (:mod:`.selection`), and comparing
-groups of documents by their topics (:mod:`.prevalence`); figures in :mod:`workbench.plots.topics`.
+"""Topic models: LDA with gensim, choosing K, and comparing groups of documents by their topics.
+
+One module a job, in the order of the analysis:
+
+* :mod:`.bow` -- the bag-of-words stream over the rows of a document-term matrix (:class:`BowCorpus`);
+* :mod:`.fit` -- fitting LDA (:func:`fit_topics`, cached), θ of documents (:func:`infer_theta`);
+* :mod:`.model` -- the fitted :class:`TopicModel`, saved and loaded as a signed folder (:func:`load_topics`);
+* :mod:`.labels` -- relevance-ranked terms, typical documents, topic tables and topic names;
+* :mod:`.distances` -- distances between topics and the intertopic distance map;
+* :mod:`.selection` -- choosing K by coherence and held-out perplexity;
+* :mod:`.prevalence` -- topic prevalence by group and over time, with bootstrap intervals.
+
+Two-word phrases (:func:`phrase_matrix`) and the documents' ordered token lists
+(:func:`document_texts`) live in :mod:`workbench.stats.phrases`; figures in :mod:`workbench.plots.topics`.
 
     from workbench.analysis import corpus_matrix
     from workbench.topics import fit_topics, topic_terms, topic_prevalence
@@ -14,27 +26,22 @@ Röder, Both & Hinneburg 2015 (coherence c_v); Bouma 2009 (NPMI); Sievert & Shir
 (relevance, intertopic distance map); Roberts et al. 2014 (stm, which covariate-dependent
 prevalence is compared with); Efron & Tibshirani 1993 (bootstrap intervals).
 """
-from .lda import (
-    BowCorpus,
-    TopicError,
-    TopicModel,
-    document_texts,
-    dtm_fingerprint,
-    fit_topics,
-    infer_theta,
+from ..errors import TopicError
+from ..stats.phrases import document_texts, phrase_matrix
+from .bow import BowCorpus
+from .distances import topic_distances, topic_map
+from .fit import dtm_fingerprint, fit_topics, infer_theta
+from .labels import (
     load_topic_names,
-    load_topics,
-    phrase_matrix,
     relevance,
     save_topic_names,
-    topic_distances,
     topic_labels,
-    topic_map,
     topic_table,
     topic_terms,
     typical_documents,
     write_topic_names_template,
 )
+from .model import TopicModel, load_topics
 from .prevalence import (
     bootstrap_means,
     dominant_topic,

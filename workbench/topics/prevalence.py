@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .lda import TopicError, TopicModel
+from ..errors import TopicError
+from .model import TopicModel
 
 __all__ = ["bootstrap_means", "topic_prevalence", "prevalence_difference", "prevalence_over_time",
            "topic_keyness", "dominant_topic"]

@@ -31,9 +31,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import TopicError
 from ..matrix import DocumentTermMatrix
-from .lda import (BowCorpus, TopicError, TopicModel, _check_k, _dictionary, document_texts, fit_topics,
-                  topic_terms)
+from ..stats.phrases import document_texts
+from .bow import BowCorpus, gensim_dictionary
+from .fit import check_k, fit_topics
+from .labels import topic_terms
+from .model import TopicModel
 
 __all__ = ["heldout_split", "coherence", "heldout_perplexity", "select_k", "COHERENCE_MEASURES"]
 
@@ -56,7 +60,8 @@ def heldout_split(n_docs: int, holdout: float = 0.1, seed: int = 42) -> tuple[np
 
 def _subset(dtm: DocumentTermMatrix, rows: np.ndarray) -> DocumentTermMatrix:
     meta = {**dtm.meta, "rows_of": dtm.meta.get("rows_of") or "subset", "n_rows_parent": dtm.n_docs}
-    return DocumentTermMatrix(dtm.X[rows].tocsr(), dtm.vocab, dtm.docs.iloc[rows].reset_index(drop=True), meta)
+    return DocumentTermMatrix(dtm.X[rows].tocsr(), dtm.vocab, dtm.docs.iloc[rows].reset_index(drop=True), meta,
+                              tokens=dtm.tokens)
 
 
 def coherence(tm: TopicModel, texts: Sequence[Sequence[str]], measure: str = "c_v", *, topn: int = 10,
@@ -76,7 +81,7 @@ def coherence(tm: TopicModel, texts: Sequence[Sequence[str]], measure: str = "c_
         raise TopicError("coherence needs at least one text (the held-out set is empty: use holdout > 0)")
     top = topic_terms(tm, topn, lam)
     topics = [list(g["term"]) for _, g in top.groupby("topic", sort=True)]
-    cm = CoherenceModel(topics=topics, texts=[list(t) for t in texts], dictionary=_dictionary(tm.vocab),
+    cm = CoherenceModel(topics=topics, texts=[list(t) for t in texts], dictionary=gensim_dictionary(tm.vocab),
                         coherence=measure, topn=topn, processes=processes)
     with np.errstate(divide="ignore", invalid="ignore"):
         vals = np.asarray(cm.get_coherence_per_topic(), dtype=np.float64)
@@ -125,10 +130,10 @@ def select_k(
 ) -> pd.DataFrame:
     """Fit one LDA model per K and report held-out coherence and perplexity, tidy.
 
-    Each model is :func:`~workbench.topics.lda.fit_topics` (same ``seed`` and ``lda_params``) on
+    Each model is :func:`~workbench.topics.fit.fit_topics` (same ``seed`` and ``lda_params``) on
     the training rows of :func:`heldout_split` (``holdout`` share held out, seeded by ``seed``);
     coherence (``measures``, top ``topn`` terms by probability) is computed on the held-out
-    documents' token lists (:func:`~workbench.topics.lda.document_texts`, or ``texts``: one token
+    documents' token lists (:func:`~workbench.stats.phrases.document_texts`, or ``texts``: one token
     list per coherence document) and perplexity on their counts.
 
     ``coherence_on``: ``"heldout"``; ``"all"`` (every document — on a small corpus a held-out set
@@ -143,7 +148,7 @@ def select_k(
     ``workers``: processes fitting Ks side by side (default: one per core, at most one per K); the
     result is the same for any number of workers.
     """
-    ks = sorted({_check_k(k) for k in k_range})
+    ks = sorted({check_k(k) for k in k_range})
     if not ks:
         raise TopicError("k_range is empty; give the numbers of topics to compare, e.g. range(5, 31, 5)")
     for m in measures:
