@@ -10,7 +10,7 @@ DEMO_STORE := build/demo-store
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: install report test lock clean demo-store pdf-tools
+.PHONY: install report test test-fast lock clean demo-store pdf-tools
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ report: demo-store pdf-tools
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# While developing: everything but the end-to-end runs marked slow (whole reports, real corpora, kill tests).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 # Re-resolve the lock after editing pyproject.toml (torch/transformers are overridden away there).
 lock: $(STAMP)

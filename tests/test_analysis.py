@@ -66,6 +66,7 @@ def test_cli_keyness_table_csv_and_plot(demo_store, tmp_path, capsys):
     assert main(["keyness", "--store", str(demo_store), "--group", "camp", "--target", "x"]) == 2
 
 
+@pytest.mark.slow
 def test_egypt2013_fjp_against_private_press(egypt_store):
     table = compare(egypt_store, "camp", "brotherhood", "private", min_count=10)
     fjp = top_terms(table, 30, direction="target")

@@ -102,6 +102,7 @@ def test_cli_keyness_where(demo_store, capsys):
     assert rc == 2 and "'sport' is not a value of 'section'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_where_removes_the_crime_section_confound_on_real_egyptian_news(egypt_store):
     """Brotherhood site vs private papers: the private papers' police section tops their side;
     leaving out accidents and investigations brings the political vocabulary up (issue 11's finding)."""

@@ -276,6 +276,7 @@ s.import_sources([{str(second)!r}], {str(store)!r}, registry={str(registry_file)
     assert len(list((store / "parts").glob("*.parquet"))) == 2
 
 
+@pytest.mark.slow
 def test_sigkilled_import_leaves_store_whole(tmp_path, registry_file):
     store = tmp_path / "s"
     import_sources([write_jsonl(tmp_path / "a.jsonl", ARTICLES)], store, registry=registry_file)
@@ -330,6 +331,7 @@ def test_cli_errors_are_one_line_and_nonzero(tmp_path, registry_file, capsys):
 
 # ----------------------------------------------------------------------------- real data
 
+@pytest.mark.slow
 def test_egypt2013_import_and_summary(tmp_path):
     need_shared(EGYPT)
     res = import_sources([EGYPT], tmp_path / "eg", registry=ROOT / "corpus/registries/egypt2013.yaml")

@@ -81,6 +81,7 @@ def test_corpus_checks_happen_before_any_kernel(demo, tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- runs
 
+@pytest.mark.slow
 def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     out = tmp_path / "reports"
     a = run_report(FRAMING, cli_params=[("store", str(demo)), ("top_n", "10")], out=out, pdf=False)
@@ -125,6 +126,7 @@ def failing_notebook(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_failing_cell_stops_with_summary_and_keeps_earlier_reports(tmp_path, capsys):
     nb = failing_notebook(tmp_path)
     out = tmp_path / "reports"
@@ -150,6 +152,7 @@ def test_two_runs_cannot_write_the_same_place(tmp_path):
             run_report(nb, cli_params=[("x", "2")], out=out, pdf=False)
 
 
+@pytest.mark.slow
 def test_keep_prunes_old_runs(tmp_path):
     nb = failing_notebook(tmp_path)
     out = tmp_path / "reports"
@@ -161,6 +164,7 @@ def test_keep_prunes_old_runs(tmp_path):
 
 @pytest.mark.skipif(not (shutil.which("chromium") or os.environ.get("WORKBENCH_CHROMIUM")),
                     reason="Chromium is not installed (make report installs it where it can)")
+@pytest.mark.slow
 def test_report_pdf(demo, tmp_path):
     res = run_report(FRAMING, cli_params=[("store", str(demo))], out=tmp_path, pdf=True)
     pdf = (res.folder / "report.pdf").read_bytes()
@@ -187,6 +191,7 @@ def test_schedule_errors(tmp_path):
         load_schedule("nope", folder=tmp_path)
 
 
+@pytest.mark.slow
 def test_run_all_schedules_continues_past_a_failure(demo, tmp_path, monkeypatch, capsys):
     sched = tmp_path / "schedules"
     sched.mkdir()
@@ -210,6 +215,7 @@ def test_shipped_schedule_loads():
     assert s.notebook == FRAMING and s.window["anchor"] == "corpus-end" and s.keep == 8
 
 
+@pytest.mark.slow
 def test_missing_chromium_still_gives_html_and_says_how_to_get_pdf(tmp_path, monkeypatch):
     monkeypatch.setattr("workbench.reports.render.chromium_path", lambda: None)
     res = run_report(failing_notebook(tmp_path), cli_params=[("x", "2")], out=tmp_path / "r", pdf=True)
@@ -217,6 +223,7 @@ def test_missing_chromium_still_gives_html_and_says_how_to_get_pdf(tmp_path, mon
     assert any("apt-get install chromium" in m for m in res.messages)
 
 
+@pytest.mark.slow
 def test_notebook_runs_interactively_with_its_defaults():
     """As in JupyterLab: no papermill, no parameters injected, nothing saved (output_dir None)."""
     import nbclient

@@ -258,6 +258,7 @@ def test_error_messages(dtm, tm):
         select_k(dtm, [])
 
 
+@pytest.mark.slow
 def test_egypt2013_sample():
     """Real data: 3,000 Egyptian articles, k=10 — the model trains, θ is sane, camps differ."""
     path = need_shared(EGYPT)

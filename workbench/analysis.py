@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus.store import Store, open_store
-from .errors import AnalysisError, StoreError, WorkbenchWarning
+from .errors import AnalysisError, WorkbenchWarning
 from .matrix import DocumentTermMatrix, build_matrix
 from .text import TextSettings, TokenCache
 from .text.cache import iter_token_arrays
@@ -183,10 +183,7 @@ class Selection:
 
 
 def _store(store: str | Path | Store) -> Store:
-    st = store if isinstance(store, Store) else open_store(store)
-    if not st.exists:
-        raise StoreError(f"{st.path}: no corpus store here (run `workbench corpus import ... --store {st.path}`)")
-    return st
+    return (store if isinstance(store, Store) else open_store(store)).require()
 
 
 def _unwritable(folder: Path) -> OSError | None:

@@ -47,13 +47,8 @@ def cmd_corpus_import(args) -> int:
 
 def cmd_corpus_info(args) -> int:
     from .corpus import corpus_summary, format_summary, open_store
-    from .errors import StoreError
 
-    st = open_store(args.store)
-    if not st.exists:
-        raise StoreError(f"{args.store}: no corpus store here; create one with "
-                         f"`workbench corpus import SOURCE --store {args.store}`")
-    s = corpus_summary(st)
+    s = corpus_summary(open_store(args.store).require())
     print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else format_summary(s))
     return 0
 

@@ -463,6 +463,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, registry_file, 
     assert "validating" not in err and "\r" not in err
 
 
+@pytest.mark.slow
 def test_fifty_megabyte_article(tmp_path, registry_file):
     """One 50 MB article imports in reasonable time and memory (measured in a fresh process)."""
     text = "كلمة عربية طويلة " * (50_000_000 // 31)

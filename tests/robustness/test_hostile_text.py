@@ -30,6 +30,8 @@ from workbench.corpus import import_sources
 from workbench.reports.render import CHROMIUM_NAMES, html_active_content, html_is_self_contained
 from workbench.reports.run import run_report
 
+pytestmark = pytest.mark.slow  # renders a whole report (one shared run) and opens it in Chromium
+
 DATA = Path(__file__).resolve().parent / "data"
 FRAMING = ROOT / "notebooks" / "framing_report.ipynb"
 LONG = "بلا" * 33_334  # 100,002 characters, no space: laid out whole, one label takes matplotlib ~25 s

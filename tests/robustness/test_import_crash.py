@@ -112,6 +112,7 @@ def server():
     proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_the_store_unchanged(setup, server, tmp_path):
     """Each kill leaves the store byte-identical to before, or (killed after the commit) complete."""
     d, base, src, reg = setup

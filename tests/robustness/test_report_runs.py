@@ -276,6 +276,7 @@ def test_failed_run_writes_its_reason_and_is_listed_beside_published_ones(tmp_pa
     assert f"tiny/{good.folder.name}/report.html" in text
 
 
+@pytest.mark.slow
 def test_cell_timeout_from_the_command_line(tmp_path, capsys):
     nb = tiny_notebook(tmp_path)
     out = tmp_path / "reports"
@@ -426,6 +427,7 @@ def test_schedule_fields_are_checked(tmp_path):
     assert sch.cell_timeout == 60 and sch.on_failure == ["notify.sh", "--urgent", "3"] and sch.on_failure_timeout == 60
 
 
+@pytest.mark.slow
 def test_all_schedules_name_themselves_and_run_on_failure(tmp_path, monkeypatch, capsys):
     nb = tiny_notebook(tmp_path)
     sched, out, envs = tmp_path / "schedules", tmp_path / "reports", tmp_path / "env"
@@ -513,6 +515,7 @@ def _lane(ctx, nb: Path, out: Path, name: str, rng: random.Random, phases: list[
     return kills
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_never_harms_published_reports(tmp_path, monkeypatch):
     """Runs SIGKILLed at seeded random points (some before the kernel starts, some while cells run,
     some while publishing): published reports stay byte-identical, and the next run of each report

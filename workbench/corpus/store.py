@@ -111,6 +111,13 @@ class Store:
     def exists(self) -> bool:
         return (self.path / CATALOGUE).is_file()
 
+    def require(self) -> "Store":
+        """This store, or the one error every command gives for a folder that holds no store."""
+        if not self.exists:
+            raise StoreError(f"{self.path}: no corpus store here; create one with "
+                             f"`workbench corpus import SOURCE --store {self.path}`")
+        return self
+
     def reload(self) -> "Store":
         """Read ``catalogue.json`` again and check its structure (a damaged one raises StoreError)."""
         cat = self.path / CATALOGUE
@@ -231,8 +238,7 @@ class Store:
         ``exclude`` drops columns (e.g. ``["text"]`` to read metadata only); ``sort=False`` keeps
         storage order, the order of :meth:`iter_column`.
         """
-        if not self.exists:
-            raise StoreError(f"{self.path}: no corpus store here (run `workbench corpus import ... --store {self.path}`)")
+        self.require()
         if exclude:
             columns = [c for c in (columns or self.column_names()) if c not in exclude]
         want = None if columns is None else list(dict.fromkeys(["id", "outlet", "date", *columns]))

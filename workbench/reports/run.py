@@ -156,9 +156,8 @@ def _resolve_store(values: dict[str, Any], checks: dict[str, dict[str, Any]]):
     path = Path(store).resolve() if store else demo_store()
     try:
         analysis = Analysis(path)
-    except StoreError:
-        raise ParameterError(f"parameter 'store': {path} is not a corpus store "
-                             "(create it with `workbench corpus import`)") from None
+    except StoreError as e:
+        raise ParameterError(f"parameter 'store': {e}") from None
     check_against_corpus(values, checks, analysis.metadata)
     return analysis
 
