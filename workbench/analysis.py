@@ -43,7 +43,7 @@ from .errors import AnalysisError, WorkbenchWarning
 from .matrix import DocumentTermMatrix, build_matrix
 from .text import TextSettings, TokenCache
 from .text.cache import iter_token_arrays
-from .tokens import TOKEN_FIELDS, TokenStream, document_text
+from .tokens import TOKEN_FIELDS, TokenIndex, TokenStream, document_text
 
 #: Environment variable naming a cache folder for every store (overridden by ``cache_dir``).
 CACHE_ENV = "WORKBENCH_CACHE"
@@ -351,6 +351,36 @@ class Analysis:
     def token_cache(self) -> Path:
         """The token cache file of the whole store under these settings (built on first use)."""
         return token_cache_path(self.store, self.settings, workers=self.workers, cache_dir=self.cache_dir)
+
+    def with_settings(self, settings: Any = None, **changes: Any) -> "Analysis":
+        """The same documents under other text settings (``changes`` override single options).
+
+        The new analysis shares this one's store, selection, cache folder and already-read
+        metadata; it has its own token cache. Concordances and lexicons use it to keep every word
+        (``remove_stopwords=False, min_length=1``).
+        """
+        base = self.settings if settings is None else TextSettings.coerce(settings)
+        new = TextSettings.coerce(base, **changes)
+        if new == self.settings:
+            return self
+        other = Analysis(self.store, new, self.selection, cache_dir=self.cache_dir, workers=self.workers)
+        for name in ("fingerprint", "metadata", "mask", "docs", "cache_root"):
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
+
+    def reading(self) -> "Analysis":
+        """This analysis keeping every word (no stopword removal, no minimum length), memoised:
+        what concordances, lexicon counts and term trends match against."""
+        if "_reading" not in self.__dict__:
+            self.__dict__["_reading"] = self.with_settings(remove_stopwords=False, min_length=1)
+        return self.__dict__["_reading"]
+
+    def token_index(self) -> TokenIndex:
+        """All tokens of the selected documents as one flat array (memoised), for fast matching."""
+        if "_token_index" not in self.__dict__:
+            self.__dict__["_token_index"] = TokenIndex.from_cache(self.token_cache, self.mask)
+        return self.__dict__["_token_index"]
 
     def tokens(self) -> TokenStream:
         """The ordered token stream of the selected documents (see :class:`~workbench.tokens.TokenStream`)."""

@@ -1,0 +1,1 @@
+"""Close reading: queries (words, phrases, wildcards, clitics), concordances, lexicons and trends."""
