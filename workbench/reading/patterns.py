@@ -40,7 +40,8 @@ def _clitic_regex(word: str) -> str:
     if word.startswith("ال") and len(word) > 2:
         stem = re.escape(word[2:])
         return f"^{_CONJ}(?:[بك]?ال|لل){stem}$"
-    return f"^{_CONJ}[بكل]?(?:ال)?{re.escape(word)}$"
+    # ب/ك with or without the article, ل alone, or ل + article contracted to لل
+    return f"^{_CONJ}(?:[بك]?(?:ال)?|لل?){re.escape(word)}$"
 
 
 @dataclass(frozen=True)
