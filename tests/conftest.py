@@ -20,6 +20,20 @@ def need_shared(path: Path):
     return path
 
 
+def import_articles(folder: Path, rows, title: str = "خبر") -> Path:
+    """Import hand-made articles ``(id, outlet, date, text)``, each titled ``title``, into
+    ``folder/store`` with the demo corpus' registry (its fictional outlets and camps); return the store."""
+    import json
+
+    from workbench.corpus import import_sources
+
+    src = folder / "articles.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "outlet": o, "date": d, "title": title, "text": t},
+                                      ensure_ascii=False) + "\n" for i, o, d, t in rows), encoding="utf-8")
+    import_sources([src], folder / "store", registry=ROOT / "corpus" / "demo" / "outlets.yaml")
+    return folder / "store"
+
+
 @pytest.fixture
 def registry_file(tmp_path):
     p = tmp_path / "outlets.yaml"

@@ -175,15 +175,16 @@ def load_registry(path: str | Path | None = None) -> Registry:
     return parse_registry(data, str(path))
 
 
-def _yaml_error(path: Path, e: yaml.YAMLError) -> str:
-    """One line naming the file and line of a YAML error (tags such as ``!!python/object`` included)."""
+def _yaml_error(path: Path, e: yaml.YAMLError, what: str = "registry") -> str:
+    """One line naming the file and line of a YAML error (tags such as ``!!python/object`` included);
+    ``what`` names the kind of file (a registry, a lexicon) in the message."""
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
     problem = " ".join(str(getattr(e, "problem", None) or e).split())
     if isinstance(e, yaml.constructor.ConstructorError) and "tag" in problem:
         tag = problem.split("tag", 1)[1].strip().strip("'")
         tag = tag.replace("tag:yaml.org,2002:", "!!")
-        return (f"{where}: the tag '{tag}' is not allowed in a registry (only plain mappings, lists and "
-                "text; registries are never executed); remove the tag")
+        return (f"{where}: the tag '{tag}' is not allowed in a {what} (only plain mappings, lists and "
+                f"text; a {what} is never executed); remove the tag")
     col = f" at column {mark.column + 1}" if mark is not None else ""
     return f"{where}: not valid YAML ({problem}{col}); fix the syntax (indentation, quotes, brackets)"

@@ -14,6 +14,7 @@ from workbench.stats.keyness import (
     top_terms,
     weighted_log_odds,
 )
+from workbench.stats.collocations import collocates, compare_collocates, multiword_expressions
 from workbench.stats.measures import COLUMNS, CORRECTIONS, MEASURES
 from workbench.stats.phrases import document_texts, phrase_matrix
 
@@ -25,6 +26,8 @@ __all__ = [
     "benjamini_hochberg",
     "chi2_yates",
     "clopper_pearson",
+    "collocates",
+    "compare_collocates",
     "conservative_log_ratio",
     "dirichlet_prior",
     "document_texts",
@@ -32,6 +35,7 @@ __all__ = [
     "keyness",
     "log_likelihood",
     "log_ratio",
+    "multiword_expressions",
     "phrase_matrix",
     "top_terms",
     "weighted_log_odds",

@@ -36,7 +36,7 @@ from ..errors import TopicError
 from .model import TopicModel
 
 __all__ = ["bootstrap_means", "topic_prevalence", "prevalence_difference", "prevalence_over_time",
-           "topic_keyness", "dominant_topic"]
+           "topic_keyness", "dominant_topic", "period_starts"]
 
 
 def _theta_docs(theta, docs) -> tuple[np.ndarray, pd.DataFrame]:
@@ -55,13 +55,14 @@ def _theta_docs(theta, docs) -> tuple[np.ndarray, pd.DataFrame]:
     return theta, docs.reset_index(drop=True)
 
 
-def _group_codes(docs: pd.DataFrame, by: str | None, groups: Sequence[str] | None = None
-                 ) -> tuple[np.ndarray, list[str]]:
-    """Integer group code per document (-1 = not in any requested group) and the group names."""
+def _group_codes(docs: pd.DataFrame, by: str | None, groups: Sequence[str] | None = None,
+                 *, error: type[Exception] = TopicError) -> tuple[np.ndarray, list[str]]:
+    """Integer group code per document (-1 = not in any requested group) and the group names
+    (``error`` is the exception class raised for an unknown column or value)."""
     if by is None:
         return np.zeros(len(docs), dtype=np.int64), ["all"]
     if by not in docs.columns:
-        raise TopicError(f"cannot group by '{by}': not a document column (columns: {', '.join(map(str, docs.columns))})")
+        raise error(f"cannot group by '{by}': not a document column (columns: {', '.join(map(str, docs.columns))})")
     col = docs[by].astype("string")
     present = sorted(col.dropna().unique())
     if groups is None:
@@ -70,9 +71,9 @@ def _group_codes(docs: pd.DataFrame, by: str | None, groups: Sequence[str] | Non
         names = [groups] if isinstance(groups, str) else list(groups)
         for g in names:
             if g not in present:
-                raise TopicError(f"group '{g}' not in column {by} (values: {', '.join(present)})")
+                raise error(f"group '{g}' not in column {by} (values: {', '.join(present)})")
     if not names:
-        raise TopicError(f"column {by} has no values to group by")
+        raise error(f"column {by} has no values to group by")
     lookup = {g: i for i, g in enumerate(names)}
     codes = col.map(lambda v: lookup.get(v, -1) if v is not pd.NA else -1).to_numpy(dtype=np.int64, na_value=-1)
     return codes, names
@@ -213,6 +214,17 @@ def prevalence_difference(
 _FREQS = {"month": "M", "week": "W-SUN", "day": "D", "quarter": "Q", "year": "Y"}
 
 
+def period_starts(dates: pd.Series, freq: str) -> pd.Series:
+    """The first day of the period (``freq``: one of :data:`_FREQS`) each date falls in.
+
+    Weeks run Monday to Sunday; a timezone is dropped first (the local calendar day counts).
+    """
+    dates = pd.to_datetime(dates)
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    return dates.dt.to_period(_FREQS[freq]).dt.start_time
+
+
 def prevalence_over_time(
     theta,
     docs: pd.DataFrame | None = None,
@@ -240,8 +252,7 @@ def prevalence_over_time(
     dates = pd.to_datetime(docs[date_column])
     if dates.isna().all():
         raise TopicError(f"column '{date_column}' has no dates")
-    periods = dates.dt.tz_localize(None) if getattr(dates.dt, "tz", None) is not None else dates
-    periods = periods.dt.to_period(_FREQS[freq]).dt.start_time
+    periods = period_starts(dates, freq)
     codes, names = _group_codes(docs, by, groups)
     K = theta.shape[1]
     rng = np.random.default_rng(int(seed))
