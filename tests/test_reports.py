@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -103,10 +104,17 @@ def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     assert m["parameters"]["top_n"] == 10 and m["corpus"]["articles"] == 300
     assert m["corpus"]["fingerprint"] and m["text_settings"]["fingerprint"]
     assert m["packages"]["camel-tools"] == "1.6.0" and "papermill" in m["packages"]
-    assert [s["section"] for s in m["sections"]] == ["corpus", "keyness", "topics", "reproducibility"]
+    assert [s["section"] for s in m["sections"]] == ["corpus", "keyness", "topics", "reading", "reproducibility"]
     assert m["outputs"]["tables/keyness_top_terms.csv"] == da["tables/keyness_top_terms.csv"]
     html = (a.folder / "report.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in html and "output_dir" not in html and "import pandas" not in html
+    # close reading: the planted naming of the government per camp, its chart, trends and concordance lines
+    naming = pd.read_csv(a.folder / "tables" / "naming_actor_government.csv")
+    preferred = naming[naming["count"] > 0].set_index("label")["preferred_by"]
+    assert preferred["الجيش العربي السوري"] == "regime" and preferred["قوات النظام"] == "opposition"
+    assert (a.folder / "figures" / "naming_actor_government.png").exists()
+    assert (a.folder / "figures" / "term_trends.png").exists()
+    assert any(p.startswith("tables/kwic_target_") for p in da) and "الكلمة" in html
     index = (out / "index.html").read_text(encoding="utf-8")
     assert a.folder.name in index and b.folder.name in index
     assert (out / "framing_report" / "latest").resolve() == b.folder.resolve()

@@ -80,12 +80,9 @@ def _ngrams(value: str):
 
 
 def cmd_keyness(args) -> int:
-    from .analysis import Analysis
     from .stats.keyness import top_terms
 
-    analysis = Analysis(args.store, _text_settings(args), start=args.start, end=args.end,
-                        outlets=[o.strip() for o in args.outlets.split(",")] if args.outlets else None,
-                        where=args.where, cache_dir=args.cache)
+    analysis = _analysis(args)
     target = args.target.split(",") if "," in args.target else args.target
     reference = None
     if args.reference:
@@ -121,6 +118,176 @@ def cmd_keyness(args) -> int:
             print(f"{shorten(groups['target'])} vs {shorten(groups['reference'])} "
                   f"(group '{shorten(args.group)}', sorted by {args.sort}, top {args.top} per side)")
             print(shown.to_string(index=False))
+    return 0
+
+
+def cmd_lexicon(args) -> int:
+    import pandas as pd
+
+    from .display import shorten
+    from .reading.lexicons import DEFAULT_LEXICON, lexicon_rates, load_lexicon, naming_table
+
+    lexicon = load_lexicon(args.lexicon or DEFAULT_LEXICON, format=args.format)
+    if args.list:
+        print(f"lexicon '{shorten(lexicon.name)}' ({lexicon.source}, {lexicon.format} format)")
+        print(lexicon.describe()[["category", "entries", "exclude", "clitics"]].to_string(index=False))
+        return 0
+    analysis = _analysis(args)
+    by = [] if args.by.lower() in ("none", "all", "") else [b.strip() for b in args.by.split(",") if b.strip()]
+    if args.category:
+        if not by:
+            raise WorkbenchError("a naming table compares groups: give --by camp (or another column)")
+        table = naming_table(analysis, lexicon, args.category, by=by, seed=args.seed)
+        a = table.attrs
+        if a["chi2"] == a["chi2"]:
+            test = (f"chi2 = {a['chi2']:.1f}, df = {a['df']}, p = {a['p']:.3g}, Monte Carlo p = {a['p_simulated']:.3g} "
+                    f"({a['n_sim']} tables), Cramer's V = {a['cramers_v']:.2f}")
+            if a["expected_below_5"] > 0.2:
+                test += f"; {a['expected_below_5']:.0%} of cells expect < 5 mentions: read the Monte Carlo p"
+        else:
+            test = "no test: fewer than two groups or labels in use"
+        title = (f"names for '{shorten(args.category)}' by {shorten(', '.join(by))}: {a['n']:,} mentions; {test}\n"
+                 "share: of the category's mentions in the group; residual: adjusted standardised residual "
+                 "(+: the group uses the label more than independence predicts)")
+        cols = ["label", "group", "count", "share", "docs", "residual", "p_adj", "log_ratio"]
+        shown = table[table.groupby("label", sort=False)["count"].transform("sum") > 0]
+        shown = shown[cols].assign(label=shown["label"].map(shorten), group=shown["group"].map(shorten))
+    else:
+        table = lexicon_rates(analysis, lexicon, by=by or None, method=args.interval, n_boot=args.n_boot,
+                              seed=args.seed)
+        method = ("bootstrap over articles" if args.interval == "bootstrap" else "exact Poisson")
+        title = (f"lexicon '{shorten(lexicon.name)}': matches per 10,000 tokens"
+                 f"{' per ' + shorten(', '.join(by)) if by else ''}, 95% interval ({method}: rate_low, rate_high)")
+        shown = table.assign(category=table["category"].map(shorten),
+                             **{b: table[b].map(shorten) for b in by})
+    if args.out:
+        table.to_csv(args.out, index=False, encoding="utf-8-sig")
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    if args.plot:
+        if not args.category:
+            raise WorkbenchError("--plot draws a naming table: give --category, e.g. --category actor:government")
+        from .plots.figure import save_figure
+        from .plots.naming import naming_plot
+
+        stem = args.plot[:-4] if args.plot.endswith((".png", ".svg")) else args.plot
+        for p in save_figure(naming_plot(table), stem):
+            print(f"wrote {p}", file=sys.stderr)
+    if args.json:
+        print(table.to_json(orient="records", force_ascii=False, indent=1))
+        return 0
+    # labels shortened for the terminal; --out and --json keep them whole
+    with pd.option_context("display.width", 200, "display.max_rows", None, "display.max_columns", 20,
+                           "display.float_format", "{:.3g}".format):
+        print(title)
+        print(shown.to_string(index=False))
+    return 0
+
+
+def cmd_collocates(args) -> int:
+    import pandas as pd
+
+    from .display import shorten
+    from .stats.collocations import collocates, compare_collocates
+
+    def _values(v):
+        return v.split(",") if v and "," in v else v
+
+    analysis = _analysis(args)
+    node = [n.strip() for n in args.node.split(",") if n.strip()] if "," in args.node else args.node
+    if args.compare:
+        if not args.target:
+            raise WorkbenchError("--compare needs --target VALUE[,VALUE] (and optionally --reference)")
+        table = compare_collocates(analysis, node, args.compare, _values(args.target), _values(args.reference),
+                                   window=args.window, min_freq=args.min_freq)
+        top = pd.concat([table[table["direction"] == s].head(args.top) for s in ("target", "reference")])
+        groups = table.attrs["groups"]
+        title = (f"collocates of {shorten(args.node)} (±{args.window}): {shorten(groups['target'])} vs "
+                 f"{shorten(groups['reference'])} (group '{shorten(args.compare)}', sorted by G2, top {args.top} per side)")
+    else:
+        table = collocates(analysis, node, window=args.window, by=args.by, min_freq=args.min_freq, sort=args.sort)
+        top = table.groupby("group", sort=False).head(args.top)
+        title = (f"collocates of {shorten(args.node)} (±{args.window}, min freq {args.min_freq}, sorted by "
+                 f"{args.sort}, top {args.top}{' per ' + shorten(args.by) if args.by else ''})")
+    if args.out:
+        table.to_csv(args.out, index=False, encoding="utf-8-sig")
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    if args.json:
+        print(top.to_json(orient="records", force_ascii=False, indent=1))
+        return 0
+    # terms shortened for the terminal; --out and --json keep them whole
+    shown = top.assign(collocate=top["collocate"].map(shorten))
+    if "group" in shown:
+        shown = shown.assign(group=shown["group"].map(shorten))
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
+        print(title)
+        print(shown.to_string(index=False) if len(shown) else "(no collocate reaches --min-freq)")
+    return 0
+
+
+def _analysis(args):
+    """The Analysis of a command's ``--store``, text settings and selection options."""
+    from .analysis import Analysis
+
+    return Analysis(args.store, _text_settings(args), start=args.start, end=args.end,
+                    outlets=[o.strip() for o in args.outlets.split(",")] if args.outlets else None,
+                    where=args.where, cache_dir=args.cache)
+
+
+def cmd_trends(args) -> int:
+    import pandas as pd
+
+    from .display import shorten
+    from .reading.trends import term_trends
+
+    by = None if args.by.lower() in ("none", "all", "") else args.by
+    table = term_trends(_analysis(args), args.terms, by=by, freq=args.freq, clitics=args.clitics,
+                        regex=args.regex, n_boot=args.n_boot, seed=args.seed)
+    if args.out:
+        table.to_csv(args.out, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    if args.plot:
+        from .plots.figure import save_figure
+        from .plots.trends import trends_plot
+
+        stem = args.plot[:-4] if args.plot.endswith((".png", ".svg")) else args.plot
+        for p in save_figure(trends_plot(table, panels=args.panels), stem):
+            print(f"wrote {p}", file=sys.stderr)
+    shown = table.assign(period=table["period"].dt.strftime("%Y-%m-%d"))
+    if args.json:
+        print(shown.to_json(orient="records", force_ascii=False, indent=1))
+        return 0
+    # terms shortened for the terminal; --out and --json keep them whole
+    shown = shown.assign(term=shown["term"].map(shorten), group=shown["group"].map(shorten))
+    with pd.option_context("display.width", 200, "display.max_rows", None, "display.float_format", "{:.1f}".format):
+        print(f"occurrences per 10,000 tokens per {args.freq}{' and ' + shorten(by) if by else ''}, "
+              f"95% bootstrap interval over articles (low, high); NaN: no article in that period")
+        print(shown.to_string(index=False))
+    return 0
+
+
+def cmd_kwic(args) -> int:
+    from .reading.kwic import kwic, kwic_lines, write_kwic_csv
+
+    analysis = _analysis(args)
+    if args.limit < 0:
+        raise WorkbenchError(f"--limit {args.limit}: give a number of lines to show (0: all)")
+    # without --out only the lines shown are built (one more tells whether there are others)
+    limit = None if args.out or args.limit == 0 else args.limit + 1
+    lines = kwic(analysis, args.query, window=args.window, clitics=args.clitics, regex=args.regex,
+                 sort=args.sort, sample=args.sample, by=args.by, seed=args.seed, limit=limit)
+    if args.out:
+        write_kwic_csv(lines, args.out)
+        print(f"wrote {len(lines):,} lines to {args.out}", file=sys.stderr)
+    shown = lines if args.limit == 0 else lines.head(args.limit)
+    for line in kwic_lines(shown):
+        print(line)
+    n, docs = lines.attrs["matches"], lines.attrs["documents"]
+    summary = f"{n:,} match{'' if n == 1 else 'es'} in {docs:,} document{'' if docs == 1 else 's'}"
+    if args.sample:
+        summary += f"; a random sample of {args.sample} per {args.by or 'query'} (seed {args.seed})"
+    if len(shown) < len(lines):
+        summary += f"; showing {len(shown):,} (--limit 0 shows all, --out FILE.csv saves all)"
+    print(summary, file=sys.stderr)
     return 0
 
 
@@ -239,6 +406,21 @@ def _report(args) -> int:
                     args.cell_timeout)
 
 
+def _analysis_options(p: argparse.ArgumentParser) -> None:
+    """The options :func:`_analysis` reads: selection (--from, --to, --outlets, --where), text
+    settings (--settings, --set) and --cache."""
+    p.add_argument("--from", dest="start", metavar="DATE", help="first date to include (YYYY-MM-DD)")
+    p.add_argument("--to", dest="end", metavar="DATE", help="last date to include (YYYY-MM-DD)")
+    p.add_argument("--outlets", metavar="ID,ID", help="only these outlets")
+    p.add_argument("--where", action="append", metavar="COLUMN=VALUE[,VALUE]",
+                   help="only documents whose COLUMN has one of the values (COLUMN!=VALUE: none of them), "
+                        "on any corpus column, e.g. --where category!=accidents (repeatable: all must hold)")
+    p.add_argument("--settings", metavar="FILE.yaml", help="text settings (see workbench.text.TextSettings)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="one text setting, e.g. --set teh_marbuta=true")
+    p.add_argument("--cache", metavar="DIR", help="folder for the token cache (default: $WORKBENCH_CACHE, "
+                   "else STORE/cache, else ~/.cache/arabic-media-workbench/ when the store is read-only)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .corpus.readers import FORMATS
     from .stats.measures import CORRECTIONS, MEASURES
@@ -291,12 +473,6 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--group", required=True, metavar="COLUMN", help="column defining the groups, e.g. camp, outlet, month")
     k.add_argument("--target", required=True, metavar="VALUE[,VALUE]", help="target group value(s)")
     k.add_argument("--reference", metavar="VALUE[,VALUE]", help="reference group value(s) (default: all other documents)")
-    k.add_argument("--from", dest="start", metavar="DATE", help="first date to include (YYYY-MM-DD)")
-    k.add_argument("--to", dest="end", metavar="DATE", help="last date to include (YYYY-MM-DD)")
-    k.add_argument("--outlets", metavar="ID,ID", help="only these outlets")
-    k.add_argument("--where", action="append", metavar="COLUMN=VALUE[,VALUE]",
-                   help="only documents whose COLUMN has one of the values (COLUMN!=VALUE: none of them), "
-                        "on any corpus column, e.g. --where category!=accidents (repeatable: all must hold)")
     k.add_argument("--ngrams", type=_ngrams, default=1, metavar="N", help="1 (words), 2 (bigrams) or 1,2")
     k.add_argument("--min-count", type=int, default=5, metavar="N", help="minimum total count of a term (default 5)")
     k.add_argument("--min-outlets", type=int, default=1, metavar="N",
@@ -306,14 +482,109 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--correction", default="fdr_bh", choices=CORRECTIONS,
                    help="multiple-testing correction of p_adj (default fdr_bh, Benjamini-Hochberg)")
     k.add_argument("--top", type=int, default=20, metavar="N", help="terms shown per side (default 20)")
-    k.add_argument("--settings", metavar="FILE.yaml", help="text settings (see workbench.text.TextSettings)")
-    k.add_argument("--set", action="append", metavar="NAME=VALUE", help="one text setting, e.g. --set teh_marbuta=true")
     k.add_argument("--out", metavar="FILE.csv", help="write the whole table as CSV (UTF-8 with BOM)")
     k.add_argument("--plot", metavar="FILE.png", help="write the diverging bar chart (PNG and SVG)")
     k.add_argument("--json", action="store_true", help="print the top terms as JSON")
-    k.add_argument("--cache", metavar="DIR", help="folder for the token cache (default: $WORKBENCH_CACHE, "
-                   "else STORE/cache, else ~/.cache/arabic-media-workbench/ when the store is read-only)")
+    _analysis_options(k)
     k.set_defaults(func=cmd_keyness)
+
+    kw = sub.add_parser(
+        "kwic", help="concordance: every occurrence of a word or phrase with the words around it, as printed",
+        description="Keyword in context: each match of QUERY (a word, a phrase, * wildcards, with --clitics "
+        "attached و ف ب ك ل and ال, with --regex regular expressions on whole tokens) with --window words "
+        "before and after it as the outlet printed them, one line per match: date, outlet, before [keyword] "
+        "after. Matching uses normalised tokens (الأسد also finds الاسد and الأسدُ). "
+        "Python: workbench.reading.kwic.",
+    )
+    kw.add_argument("query", metavar="QUERY", help="word, phrase or pattern, e.g. 'قوات النظام', 'قوات *', '*ميليشي*'")
+    kw.add_argument("--store", required=True, metavar="DIR")
+    kw.add_argument("--window", type=int, default=8, metavar="N", help="words shown on each side (default 8)")
+    kw.add_argument("--clitics", action="store_true", help="also match words with attached و ف ب ك ل and ال")
+    kw.add_argument("--regex", action="store_true", help="each word of QUERY is a regular expression on whole tokens")
+    kw.add_argument("--sort", choices=("left", "right"),
+                    help="sort by the words before (left) or after (right) the keyword (default: corpus order)")
+    kw.add_argument("--sample", type=int, metavar="N", help="a random sample of N lines (per --by group)")
+    kw.add_argument("--by", metavar="COLUMN", help="groups for --sample, e.g. camp, outlet, month (also a CSV column)")
+    kw.add_argument("--seed", type=int, default=0, metavar="N", help="random seed of --sample (default 0)")
+    kw.add_argument("--limit", type=int, default=40, metavar="N", help="lines printed (default 40; 0: all)")
+    kw.add_argument("--out", metavar="FILE.csv", help="write every line as CSV (UTF-8 with BOM)")
+    _analysis_options(kw)
+    kw.set_defaults(func=cmd_kwic)
+
+    lx = sub.add_parser(
+        "lexicon", help="count a lexicon's categories per group, or which label each group uses for an actor",
+        description="Count every category of a lexicon (default corpus/lexicons/syria.yaml; also quanteda "
+        "YAML and LIWC .dic) per group, per 10,000 tokens with 95%% intervals; with --category, the naming "
+        "table of that category: each label's count and share of the category's mentions per group, a chi2 "
+        "test of independence with Cramer's V and adjusted residuals. Overlapping entries count once per "
+        "category (longest match first). Python: workbench.reading.lexicons.",
+    )
+    lx.add_argument("--store", required=True, metavar="DIR")
+    lx.add_argument("--lexicon", metavar="FILE", help="lexicon file (default: corpus/lexicons/syria.yaml)")
+    lx.add_argument("--format", choices=("workbench", "quanteda", "liwc"),
+                    help="lexicon format (default: .dic is LIWC; YAML with 'lexicon:' ours, else quanteda)")
+    lx.add_argument("--list", action="store_true", help="list the lexicon's categories and exit")
+    lx.add_argument("--category", metavar="NAME", help="print the naming table of this category, e.g. actor:government")
+    lx.add_argument("--by", default="camp", metavar="COLUMN[,COLUMN]",
+                    help="groups: camp (default), outlet, month or any corpus column; none: the whole selection (rates only)")
+    lx.add_argument("--interval", default="bootstrap", choices=("bootstrap", "poisson"),
+                    help="rate intervals: bootstrap over articles (default) or exact Poisson")
+    lx.add_argument("--n-boot", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    lx.add_argument("--seed", type=int, default=0, metavar="N",
+                    help="random seed of the bootstrap and of the Monte Carlo test (default 0)")
+    _analysis_options(lx)
+    lx.add_argument("--out", metavar="FILE.csv", help="write the whole table as CSV (UTF-8 with BOM)")
+    lx.add_argument("--plot", metavar="FILE.png", help="with --category: write the naming chart (PNG and SVG)")
+    lx.add_argument("--json", action="store_true", help="print the table as JSON")
+    lx.set_defaults(func=cmd_lexicon)
+
+    tr = sub.add_parser(
+        "trends", help="how often words occur over time in each group (per 10,000 tokens, with intervals)",
+        description="Frequency of each TERM (a word, a phrase, or a pattern with * wildcards) per period and "
+        "group, per 10,000 tokens of the group's articles in that period (every word counted), with a 95% "
+        "bootstrap interval over articles. Periods without articles are empty (NaN), not zero. "
+        "Python: workbench.reading.trends.term_trends (also lexicon categories as one series).",
+    )
+    tr.add_argument("terms", nargs="+", metavar="TERM", help="word, phrase or pattern, e.g. النظام 'قوات *'")
+    tr.add_argument("--store", required=True, metavar="DIR")
+    tr.add_argument("--by", default="camp", metavar="COLUMN", help="one line per value of this column "
+                    "(default camp; outlet or any corpus column; none: all documents together)")
+    tr.add_argument("--freq", default="month", choices=("day", "week", "month", "quarter", "year"),
+                    help="period length (default month; weeks run Monday to Sunday)")
+    tr.add_argument("--clitics", action="store_true", help="also match words with attached و ف ب ك ل and ال")
+    tr.add_argument("--regex", action="store_true", help="each word of a TERM is a regular expression on whole tokens")
+    tr.add_argument("--n-boot", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000; 0: no interval)")
+    tr.add_argument("--seed", type=int, default=0, metavar="N", help="random seed of the bootstrap (default 0)")
+    _analysis_options(tr)
+    tr.add_argument("--out", metavar="FILE.csv", help="write the table as CSV (UTF-8 with BOM)")
+    tr.add_argument("--plot", metavar="FILE.png", help="write the figure (PNG and SVG)")
+    tr.add_argument("--panels", default="term", choices=("term", "group"),
+                    help="with --plot: one panel per term (lines per group) or per group (lines per term)")
+    tr.add_argument("--json", action="store_true", help="print the table as JSON")
+    tr.set_defaults(func=cmd_trends)
+
+    co = sub.add_parser(
+        "collocates", help="which words keep company with a word (within ±N tokens), per group or compared",
+        description="Collocates of NODE within --window tokens on each side (MI, G2, t-score, logDice; "
+        "see workbench.stats.collocations), per group of documents (--by camp), or what a target group "
+        "puts next to NODE compared with a reference group (--compare camp --target A --reference B).",
+    )
+    co.add_argument("node", metavar="NODE[,NODE]", help="the word (normalised like the corpus; alternative spellings "
+                    "separated by commas)")
+    co.add_argument("--store", required=True, metavar="DIR")
+    co.add_argument("--by", metavar="COLUMN", help="one table per value of this column, e.g. camp (default: whole selection)")
+    co.add_argument("--window", type=int, default=5, metavar="N", help="tokens on each side of the node (default 5)")
+    co.add_argument("--min-freq", type=int, default=3, metavar="N", help="minimum co-occurrence count (default 3)")
+    co.add_argument("--sort", default="log_dice", choices=("log_dice", "MI", "G2", "t_score", "freq"),
+                    help="ranking of the collocates (default log_dice)")
+    co.add_argument("--compare", metavar="COLUMN", help="compare two groups of this column (with --target, --reference)")
+    co.add_argument("--target", metavar="VALUE[,VALUE]", help="target group value(s) for --compare")
+    co.add_argument("--reference", metavar="VALUE[,VALUE]", help="reference group value(s) (default: all other documents)")
+    co.add_argument("--top", type=int, default=20, metavar="N", help="collocates shown per group or side (default 20)")
+    co.add_argument("--out", metavar="FILE.csv", help="write the whole table as CSV (UTF-8 with BOM)")
+    co.add_argument("--json", action="store_true", help="print the shown rows as JSON")
+    _analysis_options(co)
+    co.set_defaults(func=cmd_collocates)
 
     r = sub.add_parser(
         "report", help="run a report notebook with papermill and render it to HTML and PDF",

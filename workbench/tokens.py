@@ -104,12 +104,14 @@ class TokenIndex:
         from .errors import CacheError
 
         try:
-            col = pq.read_table(path, columns=["tokens"]).column(0).combine_chunks()
+            col = pq.read_table(path, columns=["tokens"]).column(0)
         except (OSError, pa.ArrowException) as e:
             raise CacheError(f"cannot read token cache {path}: {' '.join(str(e).split())[:200]}; delete "
                              "the file and run again to rebuild it") from None
-        if mask is not None:
+        # filter the chunks, then combine what is kept: one copy, and none when every document is kept
+        if mask is not None and not np.all(mask):
             col = col.filter(pa.array(np.asarray(mask, dtype=bool)))
+        col = col.combine_chunks()
         offsets = np.asarray(col.offsets, dtype=np.int64)
         values = col.flatten()
         return cls(values, offsets - offsets[0])

@@ -222,6 +222,11 @@ class ReportContext:
         if caption:
             _markdown(f"*{escape_markdown(caption)}*")
 
+    def show(self, obj) -> None:
+        """Display an object that renders itself as escaped HTML (e.g. a concordance,
+        :func:`workbench.reading.kwic.kwic_table`)."""
+        _display(obj)
+
     def note(self, text: str) -> None:
         """Show *text* as markdown. Escape what is interpolated into it (parameters, corpus text)
         with :func:`workbench.display.escape_markdown`: ``f"# {escape_markdown(title)}"``."""

@@ -116,6 +116,8 @@ RULES = {
     "not_after": "v is not after the value of the named parameter (dates)",
     "differs_from": "v differs from the value of the named parameter",
     "text_settings": "v is valid text settings (workbench.text.TextSettings)",
+    "file": "v names an existing file, absolute or relative to the current folder or the project "
+            "folder; the runner passes the notebook its absolute path",
     "corpus_column": "v is a column of the corpus",
     "value_of": "v (or every item) is a value of the corpus column named by the named parameter",
     "outlet": "v (or every item) is an outlet of the corpus",
@@ -177,6 +179,17 @@ def _items(v: Any) -> list:
     return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
+def _existing_file(name: str, value: str) -> str:
+    from ..paths import PROJECT_ROOT
+
+    path = Path(value)
+    for candidate in ([path] if path.is_absolute() else [Path.cwd() / path, PROJECT_ROOT / path]):
+        if candidate.is_file():
+            return str(candidate.resolve())
+    raise ParameterError(f"parameter '{name}': {value} is not a file (relative paths are looked up in "
+                         f"the current folder and in {PROJECT_ROOT})")
+
+
 def check_parameters(values: dict[str, Any], checks: dict[str, dict[str, Any]]) -> None:
     """Apply the rules of ``checks`` that need no corpus; raise :class:`ParameterError` naming the parameter."""
     for name, rules in checks.items():
@@ -195,6 +208,8 @@ def check_parameters(values: dict[str, Any], checks: dict[str, dict[str, Any]]) 
                 raise ParameterError(f"parameter '{name}' ({v}) is after '{arg}' ({values[arg]})")
             if rule == "differs_from" and v == values.get(arg):
                 raise ParameterError(f"parameters '{name}' and '{arg}' have the same value ({v!r})")
+            if rule == "file":
+                values[name] = _existing_file(name, v)
             if rule == "text_settings":
                 from ..text import TextSettings
 
