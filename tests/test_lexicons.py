@@ -361,16 +361,33 @@ def test_cli_naming_table_rates_and_errors(demo_store, tmp_path, capsys):
     assert "bad.yaml:3: not valid YAML" in capsys.readouterr().err
 
 
-def test_the_inverted_index_finds_exactly_what_pattern_find_finds(demo):
-    from workbench.reading.lexicons import _Vocabulary
+def test_lexicon_matching_on_distinct_forms_finds_exactly_what_a_scan_of_every_token_finds(demo):
+    import pyarrow.compute as pc
+
     from workbench.reading.patterns import compile_query
+    from workbench.tokens import TokenIndex
+
+    def scan(pattern, index):  # every token tested, no vocabulary: the reference
+        n, k = index.n_tokens, len(pattern)
+        hit = np.ones(n - k + 1, dtype=bool)
+        for j, (kind, arg) in enumerate(pattern.parts):
+            if kind != "any":
+                m = pc.equal(index.values, arg) if kind == "equal" else pc.match_substring_regex(index.values, arg)
+                hit &= m.fill_null(False).to_numpy(zero_copy_only=False)[j:n - k + 1 + j]
+        starts = np.flatnonzero(hit)
+        return starts[starts + k <= index.offsets[index.doc_of(starts) + 1]]
 
     reading = demo.reading()
     index = reading.token_index()
-    vocab = _Vocabulary(index)
     queries = [(e.text, c.clitics) for c in load_lexicon() for e in c.entries + c.exclude]
     queries += [("قوات *", False), ("* النظام", True), ("*ميليشي*", False), ("الحصار * *", False)]
+    scanning, inverted = TokenIndex(index.values, index.offsets), TokenIndex(index.values, index.offsets)
+    scanning.vocabulary().SCANS_BEFORE_POSTINGS = 10 ** 9
+    inverted.vocabulary().SCANS_BEFORE_POSTINGS = 0       # through the inverted index from the first query
     for text, clitics in queries:
         pattern = compile_query(text, reading.settings, clitics=clitics)
+        want = scan(pattern, index)
         rows, pos = pattern.find(index)
-        assert np.array_equal(vocab.starts(pattern), index.offsets[rows] + pos), text
+        assert np.array_equal(index.offsets[rows] + pos, want), text
+        for ix in (scanning, inverted):
+            assert np.array_equal(pattern.starts(ix), want), text

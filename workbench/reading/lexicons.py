@@ -54,13 +54,11 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 import scipy.sparse as sp
 import yaml
 
 from ..errors import AnalysisError, ArgumentError, InputError, WorkbenchWarning
 from ..paths import CORPUS_DIR
-from ..tokens import TokenIndex
 from .patterns import Pattern, compile_query
 
 if TYPE_CHECKING:
@@ -485,59 +483,6 @@ def _compile(entry: Entry, category: Category, settings, lexicon: Lexicon) -> Pa
                          "fix or remove the entry") from None
 
 
-class _Vocabulary:
-    """Matches patterns on the distinct tokens once, then finds their positions through an index.
-
-    A regular expression over 5 million tokens takes a quarter of a second; over their 100,000
-    distinct forms, a hundredth. The positions of every form are kept in one sorted array (an
-    inverted index), so a pattern costs in proportion to its matches, not to the corpus: a lexicon
-    of 250 entries on 5 million tokens is counted in well under a second.
-    """
-
-    def __init__(self, index: TokenIndex):
-        self.index = index
-        enc = pc.dictionary_encode(index.values)
-        self.codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-        forms = enc.dictionary
-        self.forms = TokenIndex(forms, np.array([0, len(forms)], dtype=np.int64))
-        self.order = np.argsort(self.codes, kind="stable")
-        self.bounds = np.concatenate([[0], np.cumsum(np.bincount(self.codes, minlength=len(forms)))])
-        self._hits: dict[tuple, np.ndarray] = {}
-
-    def _forms(self, part: tuple) -> np.ndarray:
-        """Which distinct forms ``part`` matches (boolean over the forms)."""
-        if part not in self._hits:
-            hit = np.zeros(self.forms.n_tokens, dtype=bool)
-            hit[Pattern(str(part[1]), (part,)).find(self.forms)[1]] = True
-            self._hits[part] = hit
-        return self._hits[part]
-
-    def _positions(self, hit: np.ndarray) -> np.ndarray:
-        ids = np.flatnonzero(hit)
-        if not len(ids):
-            return np.empty(0, np.int64)
-        return np.concatenate([self.order[self.bounds[i]:self.bounds[i + 1]] for i in ids])
-
-    def starts(self, pattern: Pattern) -> np.ndarray:
-        """Sorted flat token positions where ``pattern`` matches (never over a document's end)."""
-        n, k = len(self.codes), len(pattern.parts)
-        parts = [(j, self._forms(p)) for j, p in enumerate(pattern.parts) if p[0] != "any"]
-        if n < k or not parts:
-            return np.empty(0, np.int64)
-        sizes = [int((self.bounds[1:] - self.bounds[:-1])[hit].sum()) for _, hit in parts]
-        rare = int(np.argmin(sizes))
-        j0, hit0 = parts[rare]
-        starts = self._positions(hit0) - j0
-        starts = starts[(starts >= 0) & (starts <= n - k)]
-        for j, hit in parts:
-            if j != j0 and len(starts):
-                starts = starts[hit[self.codes[starts + j]]]
-        if k > 1 and len(starts):
-            docs = self.index.doc_of(starts)
-            starts = starts[starts + k <= self.index.offsets[docs + 1]]
-        return np.sort(starts).astype(np.int64)
-
-
 def _resolve(n_tokens: int, starts: np.ndarray, lengths: np.ndarray, entry: np.ndarray,
              priority: np.ndarray) -> np.ndarray:
     """Indices of the matches kept: longest first, then leftmost, then lowest ``priority``; a match
@@ -667,7 +612,6 @@ def lexicon_counts(analysis: "Analysis", lexicon: "Lexicon | str | Path | Mappin
     if key in memo:
         return memo[key]
     index = reading.token_index()
-    vocab = _Vocabulary(index)
     settings = reading.settings
     n_docs = index.n_docs
     entry_rows: list[tuple[str, str]] = []
@@ -685,7 +629,7 @@ def lexicon_counts(analysis: "Analysis", lexicon: "Lexicon | str | Path | Mappin
                     raise
                 skipped.append(f"{lexicon.source}:{e.line} '{e.text}'")
                 continue
-            s = vocab.starts(pattern)
+            s = pattern.starts(index)
             starts.append(s)
             lengths.append(np.full(len(s), len(pattern), np.int64))
             eid = len(entry_rows) + pi - len(cat.exclude) if counted else -1

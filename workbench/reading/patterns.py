@@ -15,8 +15,9 @@ other count), so "الأسد" finds "الاسد" and "الأسدُ" alike. Forms
   match a whole token (``ال.*قراط.*``), for experts.
 
 :func:`compile_query` turns a query into a :class:`Pattern`; :meth:`Pattern.find` returns every
-match in a :class:`~workbench.tokens.TokenIndex` at once (Arrow compute kernels over all tokens, no
-Python loop over the corpus).
+match in a :class:`~workbench.tokens.TokenIndex` at once: each part of the query is tested on the
+distinct token forms (Arrow compute kernels, no Python loop over the corpus), and the matches are
+found through the code of every token's form.
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import ArgumentError
 from ..text import TextSettings
@@ -57,35 +57,43 @@ class Pattern:
     def __len__(self) -> int:
         return len(self.parts)
 
-    def _mask(self, values: pa.Array, part: tuple[str, str | None]) -> np.ndarray:
+    def _forms(self, index: TokenIndex, part: tuple[str, str | None]) -> np.ndarray:
+        """Codes of the distinct forms of ``index`` that ``part`` matches."""
         kind, arg = part
-        if kind == "any":
-            return np.ones(len(values), dtype=bool)
-        if kind == "equal":
-            m = pc.equal(values, arg)
+        try:
+            return index.vocabulary().matching(kind, arg)
+        except pa.ArrowInvalid as e:
+            raise ArgumentError(f"query '{self.query}': not a valid regular expression ({e})") from None
+
+    def starts(self, index: TokenIndex) -> np.ndarray:
+        """Flat positions (into ``index.values``, sorted, ``int64``) where a match starts.
+
+        Each part is tested on the distinct forms (:meth:`TokenIndex.vocabulary`), not on every
+        token: the first part gives the candidate starts through the forms' codes, each further
+        part keeps the candidates whose token at its offset has a matching form.
+        """
+        n, k = index.n_tokens, len(self.parts)
+        if n < k:
+            return np.empty(0, np.int64)
+        vocab = index.vocabulary()
+        if self.parts[0][0] == "any":
+            starts = np.arange(n - k + 1, dtype=np.int64)
         else:
-            try:
-                m = pc.match_substring_regex(values, pattern=arg)
-            except pa.ArrowInvalid as e:
-                raise ArgumentError(f"query '{self.query}': not a valid regular expression ({e})") from None
-        return np.asarray(m.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+            starts = vocab.positions(self._forms(index, self.parts[0]))
+            starts = starts[starts <= n - k]
+        for j in range(1, k):
+            if len(starts) and self.parts[j][0] != "any":
+                member = vocab.member(self._forms(index, self.parts[j]))
+                starts = starts[member[vocab.codes[starts + j]]]
+        if k > 1 and len(starts):  # a phrase never runs over the end of its document
+            starts = starts[starts + k <= index.offsets[index.doc_of(starts) + 1]]
+        return starts
 
     def find(self, index: TokenIndex) -> tuple[np.ndarray, np.ndarray]:
         """``(doc_rows, positions)`` of every match: the document (row of the analysis' docs) and the
         position of the match's first token within that document, in corpus order."""
-        n = index.n_tokens
-        k = len(self.parts)
-        if n < k:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        hit = self._mask(index.values, self.parts[0])[: n - k + 1].copy()
-        for j in range(1, k):
-            if hit.any():
-                hit &= self._mask(index.values, self.parts[j])[j:n - k + 1 + j]
-        starts = np.flatnonzero(hit)
+        starts = self.starts(index)
         docs = index.doc_of(starts)
-        if k > 1:  # a phrase never runs over the end of its document
-            keep = starts + k <= index.offsets[docs + 1]
-            starts, docs = starts[keep], docs[keep]
         return docs.astype(np.int64), (starts - index.offsets[docs]).astype(np.int64)
 
     def count(self, index: TokenIndex) -> np.ndarray:

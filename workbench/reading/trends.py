@@ -28,7 +28,9 @@ counted independently.
 narrow (Lijffijt et al. 2016). The interval of a rate is therefore a percentile bootstrap over
 *articles* (Efron & Tibshirani 1993, ch. 13): the articles of a period × group cell are resampled
 with replacement ``n_boot`` times, the rate (sum of counts / sum of tokens, a ratio estimator) is
-recomputed each time, and the 2.5 % and 97.5 % quantiles form the 95 % interval. Each cell has its
+recomputed each time, and the 2.5 % and 97.5 % quantiles form the 95 % interval
+(:func:`workbench.stats.counts.bootstrap_rate_interval`, the interval of the lexicon rates too;
+a resample of empty articles only has no rate and is left out). Each cell has its
 own random stream, seeded from ``seed``, the group and the period, so a cell's interval does not
 change when other terms, groups or periods are added. A cell with one article has a zero-width
 interval, and a term absent from every article of a cell has ``[0, 0]``: the bootstrap cannot see
@@ -64,9 +66,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, ArgumentError
+from ..stats.counts import bootstrap_rate_interval
 from ..stats.dispersion import gries_dp, gries_dp_norm, juilland_d
 from ..stats.keyness import PER
-from ..topics.prevalence import _FREQS, _group_codes, bootstrap_means, period_starts
+from ..topics.prevalence import _FREQS, _group_codes, period_starts
 from .patterns import compile_query
 
 __all__ = ["TREND_COLUMNS", "term_series", "term_trends", "dispersion", "dispersion_stats", "frequency_list"]
@@ -111,8 +114,7 @@ def _label_hits(index, queries: Sequence[str], settings, clitics: bool, regex: b
     starts, ends = [], []
     for q in queries:
         pattern = compile_query(q, settings, clitics=clitics, regex=regex)
-        docs, pos = pattern.find(index)
-        s = index.offsets[docs] + pos
+        s = pattern.starts(index)
         starts.append(s)
         ends.append(s + len(pattern))
     s, e = np.concatenate(starts), np.concatenate(ends)
@@ -212,7 +214,6 @@ def term_trends(
     cell = codes[use] * len(grid) + slot[use]
     rows = np.flatnonzero(use)[np.argsort(cell, kind="stable")]
     bounds = np.searchsorted(np.sort(cell), np.arange(len(names) * len(grid) + 1))
-    a = (1.0 - float(level)) / 2.0
     L, P = len(labels), len(grid)
     out = {k: np.zeros((len(names), P, L)) for k in ("count", "rate", "low", "high")}
     tokens = np.zeros((len(names), P), dtype=np.int64)
@@ -231,11 +232,8 @@ def term_trends(
             if not n_boot:
                 out["low"][g, p] = out["high"][g, p] = np.nan
                 continue
-            means = bootstrap_means(np.column_stack([lengths[idx], counts[idx]]), int(n_boot),
-                                    _cell_rng(seed, name, period))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                boot = means[:, 1:] / means[:, :1] * PER
-            out["low"][g, p], out["high"][g, p] = np.nanquantile(boot, [a, 1.0 - a], axis=0)
+            out["low"][g, p], out["high"][g, p] = bootstrap_rate_interval(
+                counts[idx], lengths[idx], float(level), n_boot=int(n_boot), per=PER, rng=_cell_rng(seed, name, period))
     G = len(names)
     table = pd.DataFrame({
         "term": np.repeat(labels, G * P),

@@ -84,10 +84,18 @@ def bootstrap_rate_interval(counts, tokens, level: float = 0.95, *, n_boot: int 
     corpus frequencies by Lijffijt et al. 2016). Seeded (``seed`` or a given ``rng``), so the same
     input gives the same interval. A single document gives a zero-width interval; a category with
     no match gives ``[0, 0]`` (use :func:`poisson_rate_interval` for an upper bound then).
+
+    A resample that drew only empty documents (no token) has no rate and is left out of the
+    quantiles, not counted as a rate of 0, which would pull the lower bound down. ``n_boot`` is any
+    positive number of resamples: a quick look may take 50, a reported interval wants 1,000 or more
+    (Efron & Tibshirani 1993). This is the interval of :func:`lexicon_rates
+    <workbench.reading.lexicons.lexicon_rates>` and, per period and group, of :func:`term_trends
+    <workbench.reading.trends.term_trends>`.
     """
     alpha = 1.0 - _level(level)
-    if n_boot < 100:
-        raise StatisticsError(f"n_boot must be at least 100 for a 95% percentile interval, got {n_boot}")
+    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
+        raise StatisticsError(f"n_boot must be a positive number of resamples, e.g. 1000 (got {n_boot!r})")
+    n_boot = int(n_boot)
     c = np.asarray(counts, dtype=np.float64)
     vector = c.ndim == 1
     c = c.reshape(len(c), -1)
@@ -109,8 +117,8 @@ def bootstrap_rate_interval(counts, tokens, level: float = 0.95, *, n_boot: int 
         with np.errstate(invalid="ignore", divide="ignore"):
             rates[done:done + b] = (weights @ c) / tok[:, None] * per
         done += b
-    rates = np.nan_to_num(rates)  # a resample of zero-length documents only
-    lower, upper = np.quantile(rates, [alpha / 2, 1 - alpha / 2], axis=0)
+    # a resample of empty documents only (0 / 0) has no rate: left out, as nanquantile does
+    lower, upper = np.nanquantile(rates, [alpha / 2, 1 - alpha / 2], axis=0)
     return (lower[0], upper[0]) if vector else (lower, upper)
 
 
