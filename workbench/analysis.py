@@ -412,13 +412,19 @@ class Analysis:
     def compare(self, group: str, target: str | Sequence[str], reference: str | Sequence[str] | None = None,
                 *, ngrams: int | Sequence[int] = 1, min_count: int = 5, min_outlets: int = 1,
                 measure_sort: str = "G2", correction: str = "fdr_bh", prior: str | np.ndarray | None = None,
-                dtm: DocumentTermMatrix | None = None) -> pd.DataFrame:
+                dtm: DocumentTermMatrix | None = None, stratify: str | None = None) -> pd.DataFrame:
         """Keyness of the ``target`` group against ``reference`` (default: all other documents).
 
         Groups are values of a document column (``camp``, ``outlet``, ``month``, or any imported
         extra column). Returns the table of :func:`workbench.stats.keyness.keyness` (G², Dunning
         1993; log ratio, Hardie 2014; weighted log-odds, Monroe, Colaresi & Quinn 2008) with the
         analysis' inputs (store fingerprint, text settings, selection, groups) in ``table.attrs``.
+
+        ``stratify="category"`` compares the groups within each value of that column instead
+        (Cochran-Mantel-Haenszel test and Mantel-Haenszel odds ratio, see
+        :func:`workbench.stats.stratified.keyness_stratified`; documents without a value form the
+        stratum ``(missing)``; values only one group has are left out); ``measure_sort`` is then
+        ``chi2_mh`` (``G2`` is taken to mean it) or ``log_ratio``, and ``prior`` is not used.
         """
         from .stats.keyness import keyness
 
@@ -436,11 +442,26 @@ class Analysis:
         tname = target if isinstance(target, str) else "+".join(target)
         rname = (reference if isinstance(reference, str) else "+".join(reference)) if reference is not None \
             else f"not {tname}"
-        table = keyness(
-            dtm.X, dtm.vocab, t, r, outlets=outlets.to_numpy(),
-            target_name=tname, reference_name=rname, measure_sort=measure_sort, correction=correction,
-            prior=prior, min_count=min_count, min_outlets=min_outlets,
-        )
+        if stratify is not None:
+            from .stats.stratified import keyness_stratified
+
+            if stratify not in dtm.docs.columns:
+                cols = [c for c in dtm.docs.columns if c not in ("id", "title", "url", "n_words", "date")]
+                raise AnalysisError(f"cannot stratify by '{stratify}': not a corpus column (try: {', '.join(cols)})")
+            if stratify == group:
+                raise AnalysisError(f"cannot stratify by '{group}', the column that defines the groups: "
+                                    "every stratum would hold one group only")
+            table = keyness_stratified(
+                dtm.X, dtm.vocab, t, r, dtm.docs[stratify], outlets=outlets.to_numpy(), target_name=tname,
+                reference_name=rname, strata_name=stratify, correction=correction, min_count=min_count,
+                min_outlets=min_outlets, measure_sort="chi2_mh" if measure_sort == "G2" else measure_sort,
+            )
+        else:
+            table = keyness(
+                dtm.X, dtm.vocab, t, r, outlets=outlets.to_numpy(),
+                target_name=tname, reference_name=rname, measure_sort=measure_sort, correction=correction,
+                prior=prior, min_count=min_count, min_outlets=min_outlets,
+            )
         table.attrs.update({"group": group, "target": target, "reference": reference, **dtm.meta})
         return table
 
@@ -531,8 +552,9 @@ def compare(
     dtm: DocumentTermMatrix | None = None,
     workers: int | None = None,
     cache_dir: str | os.PathLike | None = None,
+    stratify: str | None = None,
 ) -> pd.DataFrame:
     """Keyness of ``target`` against ``reference`` in a store: :meth:`Analysis.compare` in one call."""
     return Analysis(store, settings, selection, cache_dir=cache_dir, workers=workers).compare(
         group, target, reference, ngrams=ngrams, min_count=min_count, min_outlets=min_outlets,
-        measure_sort=measure_sort, correction=correction, prior=prior, dtm=dtm)
+        measure_sort=measure_sort, correction=correction, prior=prior, dtm=dtm, stratify=stratify)

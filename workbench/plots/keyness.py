@@ -50,7 +50,7 @@ MEASURE_LABELS = {
     "chi2_yates": "χ² (Yates)",
 }
 
-_UNSIGNED = {"G2", "chi2_yates"}
+_UNSIGNED = {"G2", "chi2_yates", "chi2_mh"}
 
 
 def _group_names(table: pd.DataFrame, target_name, reference_name) -> tuple[str, str]:
@@ -109,8 +109,9 @@ def keyness_plot(
     """
     _check_table(table, ["term", "direction", "p_adj"])
     measure = measure or table.attrs.get("measure_sort", "G2")
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}")
+    measures = table.attrs.get("measures", MEASURES)  # a stratified table has its own
+    if measure not in measures:
+        raise ValueError(f"unknown measure {measure!r}; use one of {', '.join(measures)}")
     _check_table(table, [measure])
     tname, rname = _group_names(table, target_name, reference_name)
 

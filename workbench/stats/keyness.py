@@ -72,7 +72,7 @@ __all__ = [
     "adjust_pvalues",
 ]
 
-from .measures import COLUMNS, CORRECTIONS, MEASURES  # noqa: E402 (names only: the CLI reads them cheaply)
+from .measures import COLUMNS, CORRECTIONS, MEASURES, UNSIGNED  # noqa: E402 (names only: the CLI reads them cheaply)
 
 PER = 10_000  # relative frequencies are per 10,000 tokens
 
@@ -410,6 +410,77 @@ def _group_mask(sel, n_docs: int, name: str) -> np.ndarray:
     return mask
 
 
+def _check_inputs(X, vocab, target, reference) -> tuple[sp.csr_array, pd.Index, np.ndarray, np.ndarray]:
+    """Validated ``(X as CSR, vocab as an Index, target mask, reference mask)`` of a comparison.
+
+    ``reference=None`` is every document not in ``target``; the groups must be non-empty and
+    disjoint, the vocabulary unique and as long as ``X`` is wide.
+    """
+    X = _as_csr(X)
+    n_docs, n_terms = X.shape
+    if isinstance(vocab, (str, bytes)):
+        raise TypeError("vocab must be a sequence of terms, not a single string")
+    terms = pd.Index(vocab)
+    if len(terms) != n_terms:
+        raise StatisticsError(f"vocab has {len(terms)} terms but X has {n_terms} columns")
+    if not terms.is_unique:
+        dups = terms[terms.duplicated()].unique()
+        raise StatisticsError(f"vocab has {len(dups)} duplicated term(s), e.g. {dups[0]!r}; terms must be unique")
+
+    t_mask = _group_mask(target, n_docs, "target")
+    if reference is None:
+        r_mask = ~t_mask
+    else:
+        r_mask = _group_mask(reference, n_docs, "reference")
+    if not t_mask.any():
+        raise StatisticsError("target has no documents")
+    if not r_mask.any():
+        raise StatisticsError(
+            "reference has no documents"
+            + (" (target covers every row of X)" if reference is None else "")
+        )
+    overlap = int((t_mask & r_mask).sum())
+    if overlap:
+        raise StatisticsError(
+            f"target and reference overlap in {overlap} document{'s' if overlap != 1 else ''}; "
+            "each document must belong to at most one group"
+        )
+    return X, terms, t_mask, r_mask
+
+
+def _check_options(alpha, min_count, min_docs, min_outlets, top) -> None:
+    """The significance level, the ``min_*`` filters and ``top`` of a comparison, or a named error."""
+    if not (0.0 < float(alpha) < 1.0):
+        raise StatisticsError(f"alpha must be between 0 and 1, got {alpha}")
+    for name, val in (("min_count", min_count), ("min_docs", min_docs), ("min_outlets", min_outlets)):
+        if int(val) != val or val < 1:
+            raise StatisticsError(f"{name} must be an integer >= 1, got {val!r}")
+    if top is not None and (int(top) != top or top < 1):
+        raise StatisticsError(f"top must be a positive integer or None, got {top!r}")
+
+
+def _outlet_codes(outlets, used: np.ndarray, min_outlets: int) -> np.ndarray | None:
+    """Integer outlet codes of the ``used`` rows (-1 elsewhere), or None without ``outlets``."""
+    n_docs = used.size
+    if outlets is None:
+        if min_outlets > 1:
+            raise StatisticsError("min_outlets > 1 needs outlets (one outlet per document)")
+        return None
+    out_arr = outlets.to_numpy() if isinstance(outlets, (pd.Series, pd.Index)) else np.asarray(outlets)
+    out_arr = out_arr.ravel()
+    if out_arr.size != n_docs:
+        raise StatisticsError(f"outlets has {out_arr.size} entries but X has {n_docs} documents")
+    missing = pd.isna(out_arr) & used
+    if missing.any():
+        raise StatisticsError(
+            f"outlets is missing for {int(missing.sum())} document(s) in target/reference; "
+            "give every document an outlet (e.g. 'unknown')"
+        )
+    codes = np.full(n_docs, -1, dtype=np.int64)
+    codes[used] = pd.factorize(pd.Series(out_arr[used], dtype=object).astype(str))[0]
+    return codes
+
+
 def _resolve_prior(prior, X, target_mask, reference_mask, n_terms) -> tuple[np.ndarray, str]:
     if prior is None or (isinstance(prior, str) and prior == "groups"):
         rows = target_mask | reference_mask
@@ -529,63 +600,14 @@ def keyness(
         tokens".
     """
     # ---------------------------------------------------------------- validate
-    X = _as_csr(X)
-    n_docs, n_terms = X.shape
-    if isinstance(vocab, (str, bytes)):
-        raise TypeError("vocab must be a sequence of terms, not a single string")
-    terms = pd.Index(vocab)
-    if len(terms) != n_terms:
-        raise StatisticsError(f"vocab has {len(terms)} terms but X has {n_terms} columns")
-    if not terms.is_unique:
-        dups = terms[terms.duplicated()].unique()
-        raise StatisticsError(f"vocab has {len(dups)} duplicated term(s), e.g. {dups[0]!r}; terms must be unique")
-
-    t_mask = _group_mask(target, n_docs, "target")
-    if reference is None:
-        r_mask = ~t_mask
-    else:
-        r_mask = _group_mask(reference, n_docs, "reference")
-    if not t_mask.any():
-        raise StatisticsError("target has no documents")
-    if not r_mask.any():
-        raise StatisticsError(
-            "reference has no documents"
-            + (" (target covers every row of X)" if reference is None else "")
-        )
-    overlap = int((t_mask & r_mask).sum())
-    if overlap:
-        raise StatisticsError(
-            f"target and reference overlap in {overlap} document{'s' if overlap != 1 else ''}; "
-            "each document must belong to at most one group"
-        )
+    X, terms, t_mask, r_mask = _check_inputs(X, vocab, target, reference)
+    n_terms = X.shape[1]
 
     measure_sort = _check_measure(measure_sort)
     correction = _check_correction(correction)
-    if not (0.0 < float(alpha) < 1.0):
-        raise StatisticsError(f"alpha must be between 0 and 1, got {alpha}")
-    for name, val in (("min_count", min_count), ("min_docs", min_docs), ("min_outlets", min_outlets)):
-        if int(val) != val or val < 1:
-            raise StatisticsError(f"{name} must be an integer >= 1, got {val!r}")
-    if top is not None and (int(top) != top or top < 1):
-        raise StatisticsError(f"top must be a positive integer or None, got {top!r}")
+    _check_options(alpha, min_count, min_docs, min_outlets, top)
 
-    outlet_codes = None
-    if outlets is not None:
-        out_arr = outlets.to_numpy() if isinstance(outlets, (pd.Series, pd.Index)) else np.asarray(outlets)
-        out_arr = out_arr.ravel()
-        if out_arr.size != n_docs:
-            raise StatisticsError(f"outlets has {out_arr.size} entries but X has {n_docs} documents")
-        used = t_mask | r_mask
-        missing = pd.isna(out_arr) & used
-        if missing.any():
-            raise StatisticsError(
-                f"outlets is missing for {int(missing.sum())} document(s) in target/reference; "
-                "give every document an outlet (e.g. 'unknown')"
-            )
-        outlet_codes = np.full(n_docs, -1, dtype=np.int64)
-        outlet_codes[used] = pd.factorize(pd.Series(out_arr[used], dtype=object).astype(str))[0]
-    elif min_outlets > 1:
-        raise StatisticsError("min_outlets > 1 needs outlets (one outlet per document)")
+    outlet_codes = _outlet_codes(outlets, t_mask | r_mask, min_outlets)
 
     Xt = X[t_mask]
     Xr = X[r_mask]
@@ -639,27 +661,9 @@ def keyness(
     sign = direction_sign[idx]
     direction = np.where(sign > 0, "target", np.where(sign < 0, "reference", "none"))
 
-    def _int(v):
-        return v.astype(np.int64) if np.all(np.equal(np.mod(v, 1), 0)) else v
-
-    if out_t is None:
-        outlets_t = pd.array([pd.NA] * m, dtype="Int64")
-        outlets_r = pd.array([pd.NA] * m, dtype="Int64")
-    else:
-        outlets_t = pd.array(out_t[idx], dtype="Int64")
-        outlets_r = pd.array(out_r[idx], dtype="Int64")
-
     df = pd.DataFrame(
         {
-            "term": pd.Series(terms.take(idx).astype(str), dtype="str"),
-            "n_target": _int(a),
-            "n_reference": _int(b),
-            "freq_target": a / c * PER,
-            "freq_reference": b / d * PER,
-            "docs_target": docs_t[idx],
-            "docs_reference": docs_r[idx],
-            "outlets_target": outlets_t,
-            "outlets_reference": outlets_r,
+            **_count_columns(terms, idx, a, b, c, d, docs_t, docs_r, out_t, out_r),
             "G2": g2,
             "p": p,
             "p_adj": p_adj,
@@ -697,6 +701,29 @@ def keyness(
     return df
 
 
+def _count_columns(terms, idx, a, b, c, d, docs_t, docs_r, out_t, out_r) -> dict:
+    """The columns every comparison table starts with, for the terms ``idx``: term, counts ``a``/``b``
+    (already taken at ``idx``), frequencies per 10,000 of the ``c``/``d`` tokens, documents and
+    outlets of each side (``<NA>`` without outlets)."""
+    def whole(v):
+        return v.astype(np.int64) if np.all(np.equal(np.mod(v, 1), 0)) else v
+
+    def outlets(v):
+        return pd.array([pd.NA] * idx.size if v is None else v[idx], dtype="Int64")
+
+    return {
+        "term": pd.Series(terms.take(idx).astype(str), dtype="str"),
+        "n_target": whole(a),
+        "n_reference": whole(b),
+        "freq_target": a / c * PER,
+        "freq_reference": b / d * PER,
+        "docs_target": docs_t[idx],
+        "docs_reference": docs_r[idx],
+        "outlets_target": outlets(out_t),
+        "outlets_reference": outlets(out_r),
+    }
+
+
 def _outlets_per_term(Xg: sp.csr_array, codes: np.ndarray) -> np.ndarray:
     """Number of distinct outlets (``codes``, one per row of ``Xg``) using each term."""
     if Xg.shape[0] == 0:
@@ -711,17 +738,20 @@ def _outlets_per_term(Xg: sp.csr_array, codes: np.ndarray) -> np.ndarray:
     return np.asarray((per_outlet > 0).sum(axis=0)).ravel().astype(np.int64)
 
 
-def _check_measure(measure: str) -> str:
-    if measure not in MEASURES:
-        raise StatisticsError(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}")
+def _check_measure(measure: str, measures: Sequence[str] = MEASURES) -> str:
+    if measure not in measures:
+        raise StatisticsError(f"unknown measure {measure!r}; use one of {', '.join(measures)}")
     return measure
 
 
 def _sort(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Strongest first by ``by`` (signed measures by absolute value), then by the table's main
+    statistic (G², or χ²_MH of a stratified table), then by term."""
     if df.empty:
         return df
-    key = df[by].abs() if by != "G2" and by != "chi2_yates" else df[by]
-    order = np.lexsort((df["term"].to_numpy(dtype=object).astype(str), -df["G2"].to_numpy(), -key.to_numpy()))
+    key = df[by] if by in UNSIGNED else df[by].abs()
+    tie = "G2" if "G2" in df.columns else "chi2_mh"
+    order = np.lexsort((df["term"].to_numpy(dtype=object).astype(str), -df[tie].to_numpy(), -key.to_numpy()))
     return df.iloc[order]
 
 
@@ -743,7 +773,7 @@ def top_terms(
     with ``p_adj >= alpha`` (default: the table's alpha). Terms with direction
     ``"none"`` are never returned. ``attrs`` are preserved.
     """
-    by = _check_measure(by or table.attrs.get("measure_sort", "G2"))
+    by = _check_measure(by or table.attrs.get("measure_sort", "G2"), table.attrs.get("measures", MEASURES))
     if int(n) != n or n < 0:
         raise StatisticsError(f"n must be a non-negative integer, got {n!r}")
     if direction is None:

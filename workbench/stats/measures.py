@@ -9,6 +9,13 @@ from __future__ import annotations
 #: (log_ratio, lrc, log_odds, log_odds_z) are ranked by absolute value.
 MEASURES = ("G2", "log_ratio", "lrc", "log_odds", "log_odds_z", "chi2_yates")
 
+#: Measures a stratified keyness table (:func:`~workbench.stats.stratified.keyness_stratified`) can
+#: be sorted by: the Cochran-Mantel-Haenszel χ² and the binary log of the Mantel-Haenszel odds ratio.
+STRATIFIED_MEASURES = ("chi2_mh", "log_ratio")
+
+#: Measures that are never negative (the others carry the direction in their sign).
+UNSIGNED = ("G2", "chi2_yates", "chi2_mh")
+
 #: Column order of the table returned by :func:`keyness`.
 COLUMNS = [
     "term",
@@ -28,6 +35,23 @@ COLUMNS = [
     "log_odds",
     "log_odds_z",
     "chi2_yates",
+    "direction",
+]
+
+#: Column order of the table returned by :func:`~workbench.stats.stratified.keyness_stratified`.
+STRATIFIED_COLUMNS = [
+    *COLUMNS[:COLUMNS.index("G2")],  # term, counts, frequencies, documents and outlets of each side
+    "strata_target",
+    "strata_reference",
+    "chi2_mh",
+    "p",
+    "p_adj",
+    "odds_ratio_mh",
+    "or_low",
+    "or_high",
+    "log_ratio",
+    "breslow_day",
+    "p_homogeneity",
     "direction",
 ]
 
