@@ -83,12 +83,13 @@ def cmd_keyness(args) -> int:
     from .stats.keyness import top_terms
 
     analysis = _analysis(args)
-    target = args.target.split(",") if "," in args.target else args.target
-    reference = None
-    if args.reference:
-        reference = args.reference.split(",") if "," in args.reference else args.reference
+    target, reference = _group_values(args.target), _group_values(args.reference)
+    _composition_warnings(analysis, args.group, target, reference, skip=args.stratify)
     table = analysis.compare(args.group, target, reference, ngrams=args.ngrams, min_count=args.min_count,
-                             min_outlets=args.min_outlets, measure_sort=args.sort, correction=args.correction)
+                             min_outlets=args.min_outlets, measure_sort=args.sort, correction=args.correction,
+                             stratify=args.stratify)
+    if args.stratify:
+        _stratified_notice(table)
     if args.out:
         table.to_csv(args.out, index=False, encoding="utf-8-sig")
         print(f"wrote {len(table):,} terms to {args.out}", file=sys.stderr)
@@ -106,6 +107,9 @@ def cmd_keyness(args) -> int:
     else:
         cols = ["term", "n_target", "n_reference", "freq_target", "freq_reference", "outlets_target",
                 "outlets_reference", "G2", "p_adj", "log_ratio", "lrc", "log_odds_z", "direction"]
+        if args.stratify:
+            cols = ["term", "n_target", "n_reference", "freq_target", "freq_reference", "strata_target",
+                    "strata_reference", "chi2_mh", "p_adj", "odds_ratio_mh", "or_low", "or_high", "direction"]
         import pandas as pd
 
         from .display import shorten
@@ -115,8 +119,10 @@ def cmd_keyness(args) -> int:
         shown = top[cols].assign(term=top["term"].map(shorten))
         groups = table.attrs["groups"]
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
+            within = f", within each '{shorten(args.stratify)}'" if args.stratify else ""
             print(f"{shorten(groups['target'])} vs {shorten(groups['reference'])} "
-                  f"(group '{shorten(args.group)}', sorted by {args.sort}, top {args.top} per side)")
+                  f"(group '{shorten(args.group)}'{within}, sorted by {table.attrs['measure_sort']}, "
+                  f"top {args.top} per side)")
             print(shown.to_string(index=False))
     return 0
 
@@ -224,6 +230,66 @@ def cmd_collocates(args) -> int:
     return 0
 
 
+def _group_values(text: str | None):
+    """``A`` or ``A,B`` from --target/--reference: one value or a list (None stays None)."""
+    if not text:
+        return None
+    return text.split(",") if "," in text else text
+
+
+def _composition_warnings(analysis, group, target, reference, skip=None) -> None:
+    """Print the composition check's warnings (groups differing in section mix, say) on stderr."""
+    from .stats.composition import composition
+
+    for line in composition(analysis, group, target, reference).warnings:
+        if skip is None or f"in '{skip}'" not in line:
+            print(f"warning: {line}", file=sys.stderr)
+
+
+def _stratified_notice(table) -> None:
+    """Say on stderr which strata a stratified comparison left out (one group only)."""
+    at = table.attrs
+    if at["strata_dropped"]:
+        n = at["docs_dropped"]
+        print(f"note: {at['strata_used']} of {len(at['strata'])} values of '{at['stratify']}' have documents of "
+              f"both groups; {n['target']:,} target and {n['reference']:,} reference documents in values only "
+              f"one group has ({', '.join(at['strata_dropped'])}) are left out", file=sys.stderr)
+
+
+def cmd_composition(args) -> int:
+    import pandas as pd
+
+    from .display import shorten
+    from .stats.composition import composition
+
+    columns = [c for c in args.columns.split(",")] if args.columns else None
+    check = composition(_analysis(args), args.group, _group_values(args.target), _group_values(args.reference),
+                        columns, threshold=args.threshold)
+    if args.out:
+        check.table.to_csv(args.out, index=False, encoding="utf-8-sig")
+        print(f"wrote {len(check.table):,} rows to {args.out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"groups": check.groups, "tests": check.tests.to_dict(orient="records"),
+                          "table": check.table.to_dict(orient="records"), "warnings": check.warnings},
+                         ensure_ascii=False, indent=1, default=float))
+        return 0
+    g = check.groups
+    if check.tests.empty:
+        print("no column to check (give --columns)")
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
+        for test in check.tests.itertuples():
+            part = check.for_column(test.column).drop(columns="column")
+            part = part.assign(value=part["value"].map(shorten))
+            print(f"{shorten(test.column)}: Cramér's V = {test.cramers_v_corrected:.2f} (bias-corrected; "
+                  f"chi2 = {test.chi2:.1f}, df = {test.df}, n = {test.n:,}); target = {shorten(g['target'])}, "
+                  f"reference = {shorten(g['reference'])}")
+            print(part.to_string(index=False))
+            print()
+    for line in check.warnings:
+        print(f"warning: {line}")
+    return 0
+
+
 def _analysis(args):
     """The Analysis of a command's ``--store``, text settings and selection options."""
     from .analysis import Analysis
@@ -291,6 +357,70 @@ def cmd_kwic(args) -> int:
     return 0
 
 
+def cmd_stories(args) -> int:
+    import pandas as pd
+
+    from .display import shorten
+    from .stories import coverage, coverage_counts, find_stories, one_sided
+
+    if bool(args.target) != bool(args.reference):
+        raise WorkbenchError("--target and --reference go together (e.g. --target regime --reference opposition)")
+    if args.plot and not args.target:
+        raise WorkbenchError("--plot draws who covered the stories: give --target and --reference too")
+    stories = find_stories(_analysis(args), window_days=args.window, threshold=args.threshold,
+                           min_cohesion=args.cohesion)
+    table = stories.table
+    if args.out:
+        table.to_csv(args.out, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+        print(f"wrote {len(table):,} stories to {args.out}", file=sys.stderr)
+    if args.articles:
+        cols = [c for c in ("id", "outlet", "camp", "date", "title", "story", "centrality") if c in stories.articles]
+        stories.articles[cols].to_csv(args.articles, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+        print(f"wrote {len(stories.articles):,} articles to {args.articles}", file=sys.stderr)
+
+    def show(rows, heading, extra):
+        rows = rows.assign(first_date=rows["first_date"].dt.strftime("%Y-%m-%d"),
+                           last_date=rows["last_date"].dt.strftime("%Y-%m-%d"),
+                           title=rows["title"].map(lambda t: shorten(t, 70)))
+        print(f"\n{heading}")
+        print(rows[["story", "size", "first_date", "last_date", *extra, "title"]].to_string(index=False)
+              if len(rows) else "(none)")
+
+    by_size = table.sort_values(["size", "story"], ascending=[False, True], kind="stable")
+    counts = [f"n_{c}" for c in stories.camps]
+    p = stories.params
+    print(f"{len(stories.articles):,} articles in {len(table):,} stories ({int((table['size'] > 1).sum()):,} of 2 "
+          f"or more articles, {int(table['cross_camp'].sum()):,} covered by more than one camp); window "
+          f"±{p['window_days']} days, threshold {p['threshold']:g}, cohesion {p['min_cohesion']:g}")
+    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 80):
+        show(by_size[by_size["cross_camp"]].head(args.top), "largest cross-camp stories", ["n_outlets", *counts])
+        if args.target:
+            cov = coverage(stories, args.group, _group_values(args.target), _group_values(args.reference),
+                           share=args.share, balance=args.balance)
+            n = coverage_counts(cov)
+            print(f"\nwho covered the {len(cov):,} stories with 2 or more articles from "
+                  f"{shorten(cov.attrs['groups']['target'])} or {shorten(cov.attrs['groups']['reference'])} "
+                  f"('mostly': at least {args.share:.0%} of them{', sides weighted by volume' if args.balance else ''})")
+            print(n[["side", "stories", "articles_target", "articles_reference"]].assign(
+                side=n["side"].map(shorten)).to_string(index=False))
+            for side in ("target", "reference"):
+                rows = one_sided(cov, args.top, side=side)
+                show(rows.assign(side=rows["side"].map(shorten)),
+                     f"largest stories covered only or mostly by {shorten(cov.attrs['groups'][side])}",
+                     ["n_target", "n_reference", "side"])
+            if args.plot:
+                from .plots.figure import save_figure
+                from .plots.stories import coverage_timeline_plot
+
+                stem = args.plot[:-4] if args.plot.endswith((".png", ".svg")) else args.plot
+                for path in save_figure(coverage_timeline_plot(cov), stem):
+                    print(f"wrote {path}", file=sys.stderr)
+        else:
+            one = by_size[(~by_size["cross_camp"]) & (by_size["size"] > 1)]
+            show(one.head(args.top), "largest stories covered by one camp only", ["n_outlets", "camps"])
+    return 0
+
+
 def _corpus_store(corpus: str, registry: str | None = None) -> str:
     """A store for a corpus file, imported once into build/stores/ (keyed by the file's content)."""
     from .corpus.store import import_once
@@ -339,6 +469,47 @@ def _run_schedule(name: str, cell_timeout: int | None = None) -> int:
             if problem:
                 print(f"error: schedule '{label}': {problem}", file=sys.stderr)
         return code
+
+
+def cmd_attribution(args) -> int:
+    import pandas as pd
+
+    from .display import shorten
+    from .reading.attribution import attribution_rates, attribution_table, corpus_attributions
+
+    analysis = _analysis(args)
+    by = None if args.by.lower() in ("none", "all", "") else args.by
+    counts = corpus_attributions(analysis, args.lexicon)
+    rates = attribution_rates(counts, by)
+    table = attribution_table(counts, by)
+    if args.out:
+        table.to_csv(args.out, index=False, encoding="utf-8-sig")
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    if args.rows:
+        counts.rows.drop(columns=["doc"]).to_csv(args.rows, index=False, encoding="utf-8-sig")
+        print(f"wrote {len(counts.rows):,} attributions to {args.rows}", file=sys.stderr)
+    classes = table.attrs["classes"]
+    with pd.option_context("display.width", 200, "display.max_rows", None, "display.max_columns", 20,
+                           "display.float_format", "{:.3g}".format):
+        print(f"reporting words per 10,000 words (lexicon '{shorten(counts.lexicon.name)}'; "
+              f"with_source: the source was found)")
+        print(rates.assign(group=rates["group"].map(shorten)).to_string(index=False))
+        if table.empty:
+            print("no attributions found")
+            return 0
+        for group in table.attrs["groups"]:
+            part = table[table["group"] == group]
+            if part.empty:
+                continue
+            wide = part.pivot_table(index=["source", "outlet", "cited_camp"], columns="class", values="count",
+                                    aggfunc="sum", fill_value=0, sort=False)
+            wide = wide.reindex(columns=[c for c in classes if c in wide.columns])
+            wide.insert(0, "total", wide.sum(axis=1))
+            wide = wide.sort_values("total", ascending=False, kind="stable").head(args.top).reset_index()
+            wide["source"] = wide["source"].map(shorten)
+            print(f"\n{shorten(group)}: the {len(wide)} sources cited most, attributions per class of reporting word")
+            print(wide.to_string(index=False))
+    return 0
 
 
 def cmd_report(args) -> int:
@@ -421,6 +592,14 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
                    "else STORE/cache, else ~/.cache/arabic-media-workbench/ when the store is read-only)")
 
 
+def _comparison_options(p: argparse.ArgumentParser) -> None:
+    """--store and the two groups compared: --group, --target and --reference (keyness, composition)."""
+    p.add_argument("--store", required=True, metavar="DIR")
+    p.add_argument("--group", required=True, metavar="COLUMN", help="column defining the groups, e.g. camp, outlet, month")
+    p.add_argument("--target", required=True, metavar="VALUE[,VALUE]", help="target group value(s)")
+    p.add_argument("--reference", metavar="VALUE[,VALUE]", help="reference group value(s) (default: all other documents)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .corpus.readers import FORMATS
     from .stats.measures import CORRECTIONS, MEASURES
@@ -469,10 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
         "weighted log-odds, chi2), with dispersion over outlets. Groups are values of a corpus "
         "column: camp, outlet, month or any imported column.",
     )
-    k.add_argument("--store", required=True, metavar="DIR")
-    k.add_argument("--group", required=True, metavar="COLUMN", help="column defining the groups, e.g. camp, outlet, month")
-    k.add_argument("--target", required=True, metavar="VALUE[,VALUE]", help="target group value(s)")
-    k.add_argument("--reference", metavar="VALUE[,VALUE]", help="reference group value(s) (default: all other documents)")
+    _comparison_options(k)
     k.add_argument("--ngrams", type=_ngrams, default=1, metavar="N", help="1 (words), 2 (bigrams) or 1,2")
     k.add_argument("--min-count", type=int, default=5, metavar="N", help="minimum total count of a term (default 5)")
     k.add_argument("--min-outlets", type=int, default=1, metavar="N",
@@ -485,8 +661,26 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--out", metavar="FILE.csv", help="write the whole table as CSV (UTF-8 with BOM)")
     k.add_argument("--plot", metavar="FILE.png", help="write the diverging bar chart (PNG and SVG)")
     k.add_argument("--json", action="store_true", help="print the top terms as JSON")
+    k.add_argument("--stratify", metavar="COLUMN",
+                   help="compare within each value of COLUMN, e.g. category (Cochran-Mantel-Haenszel test, "
+                   "Mantel-Haenszel odds ratio; values only one group has are left out)")
     _analysis_options(k)
     k.set_defaults(func=cmd_keyness)
+
+    cp = sub.add_parser(
+        "composition", help="do two groups differ in their mix of sections (or any column)? check before keyness",
+        description="For each metadata column (default: every low-cardinality text column such as category, "
+        "section, country), the share of each group's documents per value and Cramér's V of group x column "
+        "(bias-corrected); a warning when V >= 0.3 (Cohen's medium effect), with what to do: --stratify "
+        "COLUMN or --where COLUMN!=VALUE. Python: workbench.stats.composition.",
+    )
+    _comparison_options(cp)
+    cp.add_argument("--columns", metavar="COLUMN[,COLUMN]", help="columns to check (default: every categorical column)")
+    cp.add_argument("--threshold", type=float, default=0.3, metavar="V", help="warn from this Cramér's V (default 0.3)")
+    cp.add_argument("--out", metavar="FILE.csv", help="write the distribution table as CSV (UTF-8 with BOM)")
+    cp.add_argument("--json", action="store_true", help="print tests, table and warnings as JSON")
+    _analysis_options(cp)
+    cp.set_defaults(func=cmd_composition)
 
     kw = sub.add_parser(
         "kwic", help="concordance: every occurrence of a word or phrase with the words around it, as printed",
@@ -585,6 +779,52 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--json", action="store_true", help="print the shown rows as JSON")
     _analysis_options(co)
     co.set_defaults(func=cmd_collocates)
+
+    st = sub.add_parser(
+        "stories", help="articles of different outlets about the same event, and which camp covered which story",
+        description="Group articles into stories: articles at most --window days apart whose normalised words "
+        "are similar (TF-IDF cosine >= --threshold), kept together only if every article is close to the rest "
+        "of its story (--cohesion). Prints the largest stories covered by more than one camp and, with "
+        "--target/--reference, the stories one side covered alone or mostly. Python: workbench.stories.",
+    )
+    st.add_argument("--store", required=True, metavar="DIR")
+    st.add_argument("--window", type=int, default=3, metavar="DAYS",
+                    help="days between linked articles (default 3; consecutive articles of a story are never further apart)")
+    st.add_argument("--threshold", type=float, default=0.3, metavar="T",
+                    help="cosine similarity that links two articles (default 0.3)")
+    st.add_argument("--cohesion", type=float, default=0.2, metavar="C",
+                    help="minimum average similarity of each article to the rest of its story (default 0.2)")
+    st.add_argument("--group", default="camp", metavar="COLUMN", help="column of --target/--reference (default camp)")
+    st.add_argument("--target", metavar="VALUE[,VALUE]", help="one side, e.g. regime (with --reference)")
+    st.add_argument("--reference", metavar="VALUE[,VALUE]", help="the other side, e.g. opposition")
+    st.add_argument("--share", type=float, default=0.8, metavar="S",
+                    help="a story is 'mostly' one side's when at least this share of its articles is (default 0.8)")
+    st.add_argument("--balance", action="store_true",
+                    help="weigh each side's articles by 1 / its volume when computing the share")
+    st.add_argument("--top", type=int, default=10, metavar="N", help="stories shown per list (default 10)")
+    st.add_argument("--out", metavar="FILE.csv", help="write the story table as CSV (UTF-8 with BOM)")
+    st.add_argument("--articles", metavar="FILE.csv", help="write each article's story id as CSV")
+    st.add_argument("--plot", metavar="FILE.png", help="with --target/--reference: the coverage timeline (PNG and SVG)")
+    _analysis_options(st)
+    st.set_defaults(func=cmd_stories)
+
+    at = sub.add_parser(
+        "attribution", help="whom each group cites, and with neutral, affirming or distancing reporting words",
+        description="Find attributions in every article (reporting verbs such as قال/زعم/نفى with their source, "
+        "وفق/بحسب + source, مزاعم + source; lexicon corpus/lexicons/reporting-verbs.yaml) and tabulate, per "
+        "group, each class of reporting word per 10,000 words and the sources cited most with the class of "
+        "word used for each. Rule-based: read the sentences (--rows) before reporting numbers. "
+        "Python: workbench.reading.attribution.",
+    )
+    at.add_argument("--store", required=True, metavar="DIR")
+    at.add_argument("--by", default="camp", metavar="COLUMN[,COLUMN]",
+                    help="groups: camp (default), outlet or any corpus column; none: the whole selection")
+    at.add_argument("--lexicon", metavar="FILE", help="reporting-word lexicon (default: corpus/lexicons/reporting-verbs.yaml)")
+    at.add_argument("--top", type=int, default=15, metavar="N", help="sources shown per group (default 15)")
+    _analysis_options(at)
+    at.add_argument("--out", metavar="FILE.csv", help="write the group x source x class table as CSV (UTF-8 with BOM)")
+    at.add_argument("--rows", metavar="FILE.csv", help="write every attribution (word, class, source, sentence) as CSV")
+    at.set_defaults(func=cmd_attribution)
 
     r = sub.add_parser(
         "report", help="run a report notebook with papermill and render it to HTML and PDF",

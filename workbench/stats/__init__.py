@@ -17,6 +17,8 @@ from workbench.stats.keyness import (
 from workbench.stats.collocations import collocates, compare_collocates, multiword_expressions
 from workbench.stats.measures import COLUMNS, CORRECTIONS, MEASURES
 from workbench.stats.phrases import document_texts, phrase_matrix
+from workbench.stats.stratified import keyness_stratified
+from workbench.stats.composition import composition
 
 __all__ = [
     "COLUMNS",
@@ -28,11 +30,13 @@ __all__ = [
     "clopper_pearson",
     "collocates",
     "compare_collocates",
+    "composition",
     "conservative_log_ratio",
     "dirichlet_prior",
     "document_texts",
     "g2_pvalue",
     "keyness",
+    "keyness_stratified",
     "log_likelihood",
     "log_ratio",
     "multiword_expressions",
