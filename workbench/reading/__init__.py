@@ -1,1 +1,1 @@
-"""Close reading: queries (words, phrases, wildcards, clitics), concordances, lexicons and trends."""
+"""Close reading: queries (words, phrases, wildcards, clitics), concordances, lexicons, trends and attribution."""
