@@ -104,7 +104,7 @@ def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     assert m["parameters"]["top_n"] == 10 and m["corpus"]["articles"] == 300
     assert m["corpus"]["fingerprint"] and m["text_settings"]["fingerprint"]
     assert m["packages"]["camel-tools"] == "1.6.0" and "papermill" in m["packages"]
-    assert [s["section"] for s in m["sections"]] == ["corpus", "keyness", "topics", "reading", "reproducibility"]
+    assert [s["section"] for s in m["sections"]] == ["corpus", "keyness", "topics", "reading", "stories", "reproducibility"]
     assert m["outputs"]["tables/keyness_top_terms.csv"] == da["tables/keyness_top_terms.csv"]
     html = (a.folder / "report.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in html and "output_dir" not in html and "import pandas" not in html
@@ -115,6 +115,9 @@ def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     assert (a.folder / "figures" / "naming_actor_government.png").exists()
     assert (a.folder / "figures" / "term_trends.png").exists()
     assert any(p.startswith("tables/kwic_target_") for p in da) and "الكلمة" in html
+    # same story, two camps: stories, coverage, paired keyness, attribution tables
+    for t in ("stories", "story_coverage", "keyness_paired", "attribution_rates", "composition_tests"):
+        assert f"tables/{t}.csv" in da, t
     index = (out / "index.html").read_text(encoding="utf-8")
     assert a.folder.name in index and b.folder.name in index
     assert (out / "framing_report" / "latest").resolve() == b.folder.resolve()
