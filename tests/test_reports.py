@@ -116,7 +116,7 @@ def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     assert (a.folder / "figures" / "term_trends.png").exists()
     assert any(p.startswith("tables/kwic_target_") for p in da) and "الكلمة" in html
     # same story, two camps: stories, coverage, paired keyness, attribution tables
-    for t in ("stories", "story_coverage", "keyness_paired", "attribution_rates", "composition_tests"):
+    for t in ("stories", "story_coverage", "keyness_paired", "reuse_pairs", "attribution_rates", "composition_tests"):
         assert f"tables/{t}.csv" in da, t
     index = (out / "index.html").read_text(encoding="utf-8")
     assert a.folder.name in index and b.folder.name in index

@@ -421,6 +421,29 @@ def cmd_stories(args) -> int:
     return 0
 
 
+def cmd_reuse(args) -> int:
+    import pandas as pd
+
+    from .stories.reuse import find_reuse, reuse_by_outlet_pair
+
+    analysis = _analysis(args)
+    pairs = find_reuse(analysis, window_days=args.window, shingle=args.shingle, min_overlap=args.min_overlap,
+                       max_df=args.max_df)
+    if args.out:
+        pairs.to_csv(args.out, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d %H:%M")
+        print(f"wrote {len(pairs):,} pairs to {args.out}", file=sys.stderr)
+    table = reuse_by_outlet_pair(pairs, analysis.docs)
+    p = pairs.attrs["params"]
+    print(f"{len(pairs):,} pairs of articles of different outlets at most {p['window_days']} days apart sharing "
+          f">= {p['min_overlap']:.0%} of one's {p['shingle']}-word shingles, among {p['articles']:,} articles "
+          f"({pairs['id_b'].nunique() if len(pairs) else 0:,} later articles reuse an earlier one)")
+    print("\nwho reprints whom (share: of the reusing outlet's articles; lag: median days from source)")
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        shown = table.head(args.top).assign(share=lambda t: t["share"].map("{:.1%}".format))
+        print(shown.to_string(index=False) if len(shown) else "(none)")
+    return 0
+
+
 def _corpus_store(corpus: str, registry: str | None = None) -> str:
     """A store for a corpus file, imported once into build/stores/ (keyed by the file's content)."""
     from .corpus.store import import_once
@@ -807,6 +830,26 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--plot", metavar="FILE.png", help="with --target/--reference: the coverage timeline (PNG and SVG)")
     _analysis_options(st)
     st.set_defaults(func=cmd_stories)
+
+    ru = sub.add_parser(
+        "reuse", help="the same text printed by several outlets (agency copy, press releases)",
+        description="Find pairs of articles of different outlets at most --window days apart that share most "
+        "of their wording: the share of one article's --shingle-word sequences found in the other "
+        "(containment, Broder 1997) reaches --min-overlap. Prints, per pair of outlets, the share of the "
+        "reusing outlet's articles that reprint the other's text and the median lag; the earlier article "
+        "is taken as the source. Python: workbench.stories.reuse.",
+    )
+    ru.add_argument("--store", required=True, metavar="DIR")
+    ru.add_argument("--window", type=int, default=3, metavar="DAYS", help="days between source and reuse (default 3)")
+    ru.add_argument("--shingle", type=int, default=5, metavar="N", help="words per shingle (default 5)")
+    ru.add_argument("--min-overlap", type=float, default=0.5, metavar="S",
+                    help="share of one article's shingles found in the other (default 0.5)")
+    ru.add_argument("--max-df", type=int, default=50, metavar="N",
+                    help="ignore shingles found in more articles than this: boilerplate (default 50)")
+    ru.add_argument("--top", type=int, default=20, metavar="N", help="outlet pairs shown (default 20)")
+    ru.add_argument("--out", metavar="FILE.csv", help="write every pair as CSV (UTF-8 with BOM)")
+    _analysis_options(ru)
+    ru.set_defaults(func=cmd_reuse)
 
     at = sub.add_parser(
         "attribution", help="whom each group cites, and with neutral, affirming or distancing reporting words",
