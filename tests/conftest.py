@@ -76,3 +76,17 @@ def egypt_store(tmp_path_factory):
     store = tmp_path_factory.mktemp("egypt") / "store"
     import_sources([EGYPT], store, registry=ROOT / "corpus" / "registries" / "egypt2013.yaml")
     return store
+
+
+def notebook_outputs(path: Path) -> list:
+    """Run a notebook as JupyterLab would (no papermill, no injected parameters, nothing saved)
+    in the project's kernel; return every code cell output."""
+    import nbclient
+    import nbformat
+
+    from workbench.reports.run import ensure_kernel
+
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, kernel_name=ensure_kernel(), timeout=600,
+                            resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from conftest import ROOT
+from conftest import ROOT, notebook_outputs
 from workbench.cli import main
 from workbench.corpus import import_sources
 from workbench.reports.parameters import ParameterError, declared_checks, declared_parameters, resolve_parameters
@@ -239,13 +239,6 @@ def test_missing_chromium_still_gives_html_and_says_how_to_get_pdf(tmp_path, mon
 @pytest.mark.slow
 def test_notebook_runs_interactively_with_its_defaults():
     """As in JupyterLab: no papermill, no parameters injected, nothing saved (output_dir None)."""
-    import nbclient
-
-    from workbench.reports.run import ensure_kernel
-
-    nb = nbformat.read(FRAMING, as_version=4)
-    nbclient.NotebookClient(nb, kernel_name=ensure_kernel(), timeout=600,
-                            resources={"metadata": {"path": str(FRAMING.parent)}}).execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    outputs = notebook_outputs(FRAMING)
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 8
