@@ -305,8 +305,9 @@ def test_demo_corpus_table_is_fast(demo_store, tmp_path):
     rates = pd.DataFrame(table.attrs["rates"]).set_index(["group", "class"])
     assert rates.loc[("regime", "neutral"), "count"] > 100
     assert rates.loc[("opposition", "neutral"), "count"] > 100
-    # the demo corpus plants no distancing attributions between camps (yet)
-    assert rates.xs("distancing", level="class")["count"].sum() < 5
+    # distancing: the planted cross-camp sentences (one per chosen article) and a few of the templates
+    planted = sum(c["distancing"]["total"] for c in _demo_planted()["per_camp"].values())
+    assert planted <= rates.xs("distancing", level="class")["count"].sum() < planted + 5
 
 
 def test_cli_attribution(tmp_path, capsys):
@@ -329,3 +330,40 @@ def test_cli_attribution(tmp_path, capsys):
     assert main(["attribution", "--store", str(store), "--lexicon", str(tmp_path / "bad.yaml"),
                  "--cache", str(tmp_path / "cache")]) == 2
     assert "bad.yaml:2: 'قال' is listed twice" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the demo corpus' planted stances
+def _demo_planted():
+    import yaml
+
+    from conftest import ROOT
+    return yaml.safe_load((ROOT / "corpus" / "demo" / "planted.yaml").read_text(encoding="utf-8"))["attributions"]
+
+
+def test_demo_corpus_each_camp_distances_the_other(demo_store, tmp_path):
+    """make_demo.py plants, in about a third of each camp's articles, «وزعمت [other camp] أن ... في حين
+    أكدت [own source] أن ...»: the table recovers every planted count, per camp, class and source."""
+    planted = _demo_planted()
+    table = attribution_table(Analysis(demo_store, cache_dir=tmp_path / "cache"), by="camp")
+    key = {s["source"]: s["outlet"] or s["source"] for c in planted["sources"].values() for s in c}
+    for camp, other in (("regime", "opposition"), ("opposition", "regime")):
+        p = planted["per_camp"][camp]
+        assert p["articles"] == p["sentences"] >= 40
+        t = table[table["group"] == camp]
+
+        def count(source, cls):
+            return int(t.loc[(t["source"] == key[source]) & (t["class"] == cls), "count"].sum())
+
+        for source, n in p["distancing"]["by_source"].items():     # the other camp's sources, distanced
+            assert (count(source, "distancing"), count(source, "affirming")) == (n, 0), (camp, source)
+        for source, n in p["affirming"]["by_source"].items():      # its own sources, affirmed
+            assert (count(source, "affirming"), count(source, "distancing")) == (n, 0), (camp, source)
+        # sources that resolve to registry outlets: cited_camp says whose outlet it is
+        cited = t[t["count"] > 0].groupby(["class", "cited_camp"])["count"].sum()
+        assert cited.get(("distancing", other), 0) == p["distancing"]["by_kind"]["outlet"] > 0
+        assert cited.get(("distancing", camp), 0) == 0
+        assert cited.get(("affirming", camp), 0) == p["affirming"]["by_kind"]["outlet"] > 0
+        assert cited.get(("affirming", other), 0) == 0
+        # mostly: nearly every distancing verb of the camp is attached to the other camp's sources
+        dist = t[t["class"] == "distancing"]
+        assert p["distancing"]["total"] >= 0.95 * dist["count"].sum()

@@ -1230,6 +1230,115 @@ def assign_outlets(rng, event, camp):
     return chosen
 
 
+# ------------------------------------------------------------ cross-camp attributions (issue 11)
+# About a third of each camp's articles get one extra paragraph in which the camp reports the other
+# camp's claim with a distancing verb and answers it with an affirming verb and a source of its own:
+#   «وزعمت نافذة الشمال أن الأمر مختلف بشأن اشتباكات، السنديان في حين أكدت مصادر ميدانية عكس ذلك.»
+#   (a regime article about the Tal al-Sindiyan clashes: the claim names two of the event's keywords).
+# The sources are the fictional outlets (by their registry names, so they resolve to outlets) and
+# two generic sources. «صوت الدولة» is left out: its name holds the planted regime term «الدولة».
+# These sentences are added after the main generation with their own random generator, so every
+# other character of the corpus is what it was without them; they get no orthographic noise.
+ATTR_SEED = SEED + 11
+ATTR_SHARE = 1 / 3
+ATTR_SOURCES = {  # camp -> (source, gender, kind); kind "outlet" is a registry outlet id, "generic" a plain source
+    "regime": [("الحصن الوطني", "m", "al-hisn-al-watani"), ("نشرة الياسمين", "f", "nashrat-al-yasmin"),
+               ("مصادر ميدانية", "f", "generic")],
+    "opposition": [("نافذة الشمال", "f", "nafidhat-al-shimal"), ("سجل الحرية", "m", "sijil-al-huriya"),
+                   ("أوراق الربيع", "f", "awraq-al-rabi"), ("ناشطون محليون", "m", "generic")],
+}
+ATTR_VERBS = {  # class -> [(masculine, feminine)], all listed in corpus/lexicons/reporting-verbs.yaml
+    "distancing": [("زعم", "زعمت"), ("ادعى", "ادعت"), ("نفى", "نفت")],
+    "affirming": [("أكد", "أكدت"), ("كشف", "كشفت")],
+}
+ATTR_CLAIMS = {  # what follows the verb (then «بشأن» and two of the article's event keywords); few
+    # content words, shared by both camps, so the paragraph ties an article to its own event only
+    "زعم": ["أن الأمر مختلف", "غير ذلك"],
+    "نفى": ["ذلك", "هذه الرواية"],
+    "أكد": ["عكس ذلك", "خلاف ذلك"],
+}
+ATTR_CLAIMS["ادعى"] = ATTR_CLAIMS["زعم"]
+ATTR_CLAIMS["كشف"] = ATTR_CLAIMS["أكد"]
+ATTR_TEMPLATE = "و{dverb} {other} {claim} في حين {averb} {own} {fact}."
+
+
+def about(rng, event):
+    """Two of the event's keywords as a short list, «السنديان، محور»."""
+    return "، ".join(rng.sample(event["keywords"], 2))
+
+
+def attribution_sentence(rng, camp, outlet_id, event):
+    """One cross-camp attribution sentence for an article of ``camp`` by ``outlet_id`` about ``event``.
+
+    The claim names two of the event's own keywords, so the paragraph ties the article to its event
+    (shared words across events would chain stories together; see tests/test_stories.py)."""
+    other = rng.choice(ATTR_SOURCES[CAMPS[1 - CAMPS.index(camp)]])
+    own = rng.choice([s for s in ATTR_SOURCES[camp] if s[2] != outlet_id])  # never the outlet itself
+    dverb, averb = rng.choice(ATTR_VERBS["distancing"]), rng.choice(ATTR_VERBS["affirming"])
+    return ATTR_TEMPLATE.format(
+        dverb=dverb[other[1] == "f"], other=other[0],
+        claim=f"{rng.choice(ATTR_CLAIMS[dverb[0]])} بشأن {about(rng, event)}",
+        averb=averb[own[1] == "f"], own=own[0], fact=rng.choice(ATTR_CLAIMS[averb[0]]))
+
+
+def plant_attributions(articles):
+    """Add one attribution paragraph to about a third of each camp's articles (in place), before the
+    article's last paragraph; only articles that stay within MAX_WORDS are chosen."""
+    rng = random.Random(ATTR_SEED)
+    camp_of = {o["id"]: o["camp"] for o in OUTLETS}
+    event_of = {e["id"]: e for e in EVENTS}
+    for camp in CAMPS:
+        arts = [a for a in articles if camp_of[a["outlet"]] == camp]
+        room = [a for a in arts if len(a["text"].split()) + 25 <= MAX_WORDS]
+        for a in sorted(rng.sample(room, round(len(arts) * ATTR_SHARE)), key=lambda a: a["id"]):
+            paras = a["text"].split("\n")
+            paras.insert(max(len(paras) - 1, 1), attribution_sentence(rng, camp, a["outlet"], event_of[a["event"]]))
+            a["text"] = "\n".join(paras)
+
+
+def _attr_pattern():
+    def alt(words):
+        return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    verbs = {c: alt([v for pair in ATTR_VERBS[c] for v in pair]) for c in ATTR_VERBS}
+    sources = alt([s[0] for c in CAMPS for s in ATTR_SOURCES[c]])
+    return re.compile(f"^و(?P<dverb>{verbs['distancing']}) (?P<other>{sources}) [^\n]+? في حين "
+                      f"(?P<averb>{verbs['affirming']}) (?P<own>{sources}) [^.\n]+\\.$", re.M)
+
+
+def attribution_counts(articles):
+    """What plant_attributions added, counted from the output: per camp, class and source."""
+    pattern = _attr_pattern()
+    camp_of = {o["id"]: o["camp"] for o in OUTLETS}
+    kind = {s[0]: ("outlet" if s[2] != "generic" else "generic") for c in CAMPS for s in ATTR_SOURCES[c]}
+    out = {}
+    for camp in CAMPS:
+        hits = [m for a in articles if camp_of[a["outlet"]] == camp for m in pattern.finditer(a["text"])]
+        arts = sum(bool(pattern.search(a["text"])) for a in articles if camp_of[a["outlet"]] == camp)
+        by = {"distancing": Counter(m["other"] for m in hits), "affirming": Counter(m["own"] for m in hits)}
+        out[camp] = {
+            "articles": arts,
+            "sentences": len(hits),
+            "distancing": {"total": len(hits), "cites": "the other camp",
+                           "by_kind": dict(Counter(kind[m["other"]] for m in hits)),
+                           "by_source": dict(sorted(by["distancing"].items())),
+                           "by_verb": dict(sorted(Counter(m["dverb"] for m in hits).items()))},
+            "affirming": {"total": len(hits), "cites": "its own camp",
+                          "by_kind": dict(Counter(kind[m["own"]] for m in hits)),
+                          "by_source": dict(sorted(by["affirming"].items())),
+                          "by_verb": dict(sorted(Counter(m["averb"] for m in hits).items()))},
+        }
+    return {
+        "note": ("one extra paragraph in about a third of each camp's articles: the camp reports the other "
+                 "camp's claim with a distancing verb (زعم/ادعى/نفى) and its own source with an affirming verb "
+                 "(أكد/كشف); added after the main generation with its own seed, without noise"),
+        "seed": ATTR_SEED,
+        "template": ATTR_TEMPLATE,
+        "sources": {c: [{"source": s[0], "outlet": None if s[2] == "generic" else s[2]} for s in ATTR_SOURCES[c]]
+                    for c in CAMPS},
+        "per_camp": out,
+    }
+
+
 def build():
     rng = random.Random(SEED)
     drafts = []
@@ -1252,6 +1361,7 @@ def build():
             "text": add_noise(rng, text, a["outlet"], counts),
             "url": None, "event": a["event"]["id"], "section": a["event"]["section"],
         })
+    plant_attributions(articles)  # own random generator: the text above is unchanged
     return articles, counts
 
 
@@ -1338,6 +1448,7 @@ def planted(articles, noise):
         "events": events,
         "coverage_differences": coverage,
         "noise": {"token_edits": dict(sorted(noise.items())), "characters": char_counts(articles)},
+        "attributions": attribution_counts(articles),
     }
 
 
