@@ -9,6 +9,8 @@ DEMO_STORE := build/demo-store
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
+# Installs say one line; uv still prints every error. `make install V=1` shows uv's full output.
+QUIET := $(if $(V),,--quiet)
 
 .PHONY: install report test test-fast lock clean demo-store pdf-tools
 
@@ -17,17 +19,18 @@ install: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; run: make PYTHON=python3.11 ...")'
+	@echo "installing the locked environment into $(VENV) (the first time takes a few minutes) ..."
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --python $(BIN)/python --require-hashes -r requirements.lock
-	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
+	@$(BIN)/uv pip install $(QUIET) --python $(BIN)/python --require-hashes -r requirements.lock
+	@$(BIN)/uv pip install $(QUIET) --python $(BIN)/python --no-deps -e .
 	@# the Jupyter kernel of this environment, so notebooks never run in another Python
-	$(BIN)/python -c "from workbench.reports.run import ensure_kernel; ensure_kernel()"
+	@$(BIN)/python -c "from workbench.reports.run import ensure_kernel; ensure_kernel()"
 	@touch $@
 
 demo-store: $(DEMO_STORE)/catalogue.json
 
 $(DEMO_STORE)/catalogue.json: corpus/demo/articles.jsonl corpus/demo/outlets.yaml $(STAMP)
-	$(BIN)/workbench corpus import corpus/demo/articles.jsonl --store $(DEMO_STORE) --quiet
+	@$(BIN)/workbench corpus import corpus/demo/articles.jsonl --store $(DEMO_STORE) --quiet
 	@touch $@
 
 # Headless Chromium prints the HTML report to PDF. Installed with apt where we are root; otherwise
@@ -43,9 +46,10 @@ pdf-tools:
 	    echo "Chromium not found: reports will be HTML only. For PDF: sudo apt-get install chromium"; \
 	fi
 
+# The report prints a line as each section starts and ends (on a terminal; see workbench/progress.py).
 report: demo-store pdf-tools
-	$(BIN)/workbench corpus info --store $(DEMO_STORE)
-	$(BIN)/workbench report
+	@$(BIN)/workbench corpus info --store $(DEMO_STORE)
+	@$(BIN)/workbench report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -133,7 +133,7 @@ def test_table_cells_and_labels_are_escaped_and_shortened(tmp_path, shown):
         assert esc in table
     assert "ب" * 39 + ELLIPSIS in table and "ب" * 40 not in table  # terms: 40 characters
     assert "ت" * 89 + ELLIPSIS in table                               # other text: 120
-    assert "1.00e-05" in table and "1.235" in table                    # formatting kept
+    assert "&lt; 0.001" in table and "1.235" in table                  # formatting kept (p-values read "< 0.001")
     saved = pd.read_csv(tmp_path / "tables" / "hostile.csv", index_col=0)
     assert saved["term"].iloc[0] == MEGA                               # the CSV keeps everything
     assert len(table) < 20_000
@@ -143,7 +143,8 @@ def test_ordinary_tables_look_exactly_as_before(shown):
     df = pd.DataFrame({"term": ["النظام", "الثورة"], "n (t)": [10, 2], "G²": [12.3456, 3.2],
                        "p adj.": [1e-5, 0.03], "outlet": pd.Categorical(["sana", "orient"])})
     ReportContext().table(df, "plain")
-    before = df.style.set_uuid("plain").format(precision=3).format("{:.2e}", subset=["p adj."])
+    before = (df.style.set_uuid("plain").format(precision=3, thousands=",")
+              .format(lambda v: "&lt; 0.001" if v < 0.001 else f"{v:.3f}", subset=["p adj."]))
     assert shown == [before.hide(axis="index").to_html()]
 
 

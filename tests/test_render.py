@@ -400,3 +400,28 @@ def test_render_refuses_markup_that_escaped_escaping(tmp_path):
     assert "report.html not written: it would contain active content (onerror= on <img>; " in msg
     assert "javascript: URL in href= of <a>" in msg and "\n" not in msg
     assert not (tmp_path / "report.html").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_pdf_long_tables_flow_across_pages_without_leaving_half_empty_pages(tmp_path):
+    """JupyterLab's print CSS keeps each output on one page: a table longer than what is left of
+    the page would jump to the next, leaving a half-empty page. Ours lets tables flow (rows whole)."""
+    try:
+        found = chromium_path()
+    except PdfUnavailable:
+        found = None
+    if not found or not shutil.which("pdftotext"):
+        pytest.skip("needs Chromium and pdftotext (poppler-utils) to read the PDF's pages")
+    import pandas as pd
+
+    from workbench.reports.notebook import styled
+    table = pd.DataFrame({"row": [f"row{i:03d}" for i in range(90)], "value": range(90)})
+    nb = new_notebook(cells=[
+        new_markdown_cell("# عنوان\n\n" + "نص تمهيدي قصير. " * 20),
+        new_code_cell("", outputs=[new_output("display_data", data={"text/html": styled(table, uuid="long").to_html()})]),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    html = render_html(nb, tmp_path / "r.html", title="t")
+    pdf = render_pdf(html, tmp_path / "r.pdf")
+    page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "row000" in page1 and "row020" in page1       # the table starts under the text, on page 1
+    assert _page_count(pdf) >= 2

@@ -3,6 +3,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import ROOT, notebook_outputs
+from test_findings import check_evidence
 from workbench.cli import main
 from workbench.corpus import import_sources
 from workbench.reports.parameters import ParameterError, declared_checks, declared_parameters, resolve_parameters
@@ -108,6 +110,12 @@ def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
     assert m["outputs"]["tables/keyness_top_terms.csv"] == da["tables/keyness_top_terms.csv"]
     html = (a.folder / "report.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in html and "output_dir" not in html and "import pandas" not in html
+    # findings first (right after the title), and every number in them read back from its table
+    assert html.index("Framing report") < html.index("What we found") < html.index("About this report") < html.index("The corpus")
+    assert check_evidence(a.folder) >= 12
+    assert not re.search(r">\s*-?\d\.\d+e[-+]\d+\s*<", html) and "&lt; 0.001" in html  # p-values a reader can read
+    assert "what the column names mean" in html                             # the glossary
+    assert da["explorer.html"] == db["explorer.html"]                       # the interactive explorer, reproducible
     # close reading: the planted naming of the government per camp, its chart, trends and concordance lines
     naming = pd.read_csv(a.folder / "tables" / "naming_actor_government.csv")
     preferred = naming[naming["count"] > 0].set_index("label")["preferred_by"]

@@ -269,7 +269,8 @@ def token_cache_path(store: str | Path | Store, settings: TextSettings | None = 
         return path
     st.verify()
     texts = (document_text(title, text) for title, text in zip(st.iter_column("title"), st.iter_column("text")))
-    return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers)
+    total = sum(int(p.get("rows") or 0) for p in st.catalogue["parts"]) or None  # for the progress bar
+    return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers, total=total)
 
 
 class Analysis:

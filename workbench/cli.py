@@ -105,18 +105,17 @@ def cmd_keyness(args) -> int:
     if args.json:
         print(top.to_json(orient="records", force_ascii=False, indent=1))
     else:
-        cols = ["term", "n_target", "n_reference", "freq_target", "freq_reference", "outlets_target",
-                "outlets_reference", "G2", "p_adj", "log_ratio", "lrc", "log_odds_z", "direction"]
-        if args.stratify:
-            cols = ["term", "n_target", "n_reference", "freq_target", "freq_reference", "strata_target",
-                    "strata_reference", "chi2_mh", "p_adj", "odds_ratio_mh", "or_low", "or_high", "direction"]
         import pandas as pd
 
-        from .display import shorten
+        from .display import format_p, shorten
+        from .glossary import glossary_lines
+        from .stats.measures import SHOWN_COLUMNS, SHOWN_STRATIFIED_COLUMNS
 
+        # the same columns, under the same names, as the report's tables and the CSV files
+        cols = (SHOWN_STRATIFIED_COLUMNS if args.stratify else SHOWN_COLUMNS) + ["direction"]
         # terms shortened for the terminal (40 characters): one megabyte-long token would pad every
         # row to a megabyte; --out and --json keep them whole
-        shown = top[cols].assign(term=top["term"].map(shorten))
+        shown = top[cols].assign(term=top["term"].map(shorten), p_adj=top["p_adj"].map(format_p))
         groups = table.attrs["groups"]
         with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
             within = f", within each '{shorten(args.stratify)}'" if args.stratify else ""
@@ -124,6 +123,7 @@ def cmd_keyness(args) -> int:
                   f"(group '{shorten(args.group)}'{within}, sorted by {table.attrs['measure_sort']}, "
                   f"top {args.top} per side)")
             print(shown.to_string(index=False))
+        print("\n".join(glossary_lines(cols, lang="en")), file=sys.stderr)  # stdout stays one table
     return 0
 
 
@@ -451,18 +451,18 @@ def _corpus_store(corpus: str, registry: str | None = None) -> str:
     return str(import_once(corpus, registry=registry).path)
 
 
-def _run_one(notebook, params_file, cli_params, out, name, keep, pdf, cell_timeout=None) -> int:
+def _run_one(notebook, params_file, cli_params, out, name, keep, pdf, cell_timeout=None, quiet=False) -> int:
     from .reports.run import run_report
 
     res = run_report(notebook, params_file=params_file, cli_params=cli_params, out=out, name=name,
-                     keep=keep, pdf=pdf, cell_timeout=cell_timeout)
+                     keep=keep, pdf=pdf, cell_timeout=cell_timeout, quiet=quiet)
     for m in res.messages:
         print(m, file=sys.stderr)
     print(f"report '{res.name}' written to {res.folder}")
     return 0
 
 
-def _run_schedule(name: str, cell_timeout: int | None = None) -> int:
+def _run_schedule(name: str, cell_timeout: int | None = None, quiet: bool = False) -> int:
     """Run one schedule; return its exit code. Errors are printed as ``error: schedule 'NAME': ...``
     and, once the schedule is loaded, trigger its ``on_failure`` command (whose own problem is
     printed too but never changes the exit code)."""
@@ -476,7 +476,7 @@ def _run_schedule(name: str, cell_timeout: int | None = None) -> int:
         sch = load_schedule(name)
         label = sch.name
         return _run_one(sch.notebook, run_parameters(sch), None, sch.output, sch.name, sch.keep, sch.pdf,
-                        cell_timeout or sch.cell_timeout)
+                        cell_timeout or sch.cell_timeout, quiet)
     except Exception as e:
         if isinstance(e, WorkbenchError):
             message, code = str(e), e.exit_code
@@ -570,14 +570,14 @@ def _report(args) -> int:
         if not paths:
             raise WorkbenchError("no schedules in reports/schedules/ (see README: Scheduled reports)")
         for path in paths:
-            if _run_schedule(str(path), args.cell_timeout) != 0:
+            if _run_schedule(str(path), args.cell_timeout, args.quiet) != 0:
                 failed.append(path.stem)
         if failed:
             print(f"{len(failed)} of {len(paths)} scheduled reports failed: {', '.join(failed)}", file=sys.stderr)
             return 3
         return 0
     if args.schedule:
-        return _run_schedule(args.schedule, args.cell_timeout)
+        return _run_schedule(args.schedule, args.cell_timeout, args.quiet)
     params_file = None
     if args.params:
         try:
@@ -597,7 +597,7 @@ def _report(args) -> int:
     if args.corpus:
         cli_params.append(("store", _corpus_store(args.corpus, args.registry)))
     return _run_one(args.notebook, params_file, cli_params, args.out, args.name, args.keep, not args.no_pdf,
-                    args.cell_timeout)
+                    args.cell_timeout, args.quiet)
 
 
 def _analysis_options(p: argparse.ArgumentParser) -> None:
@@ -892,6 +892,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fail the report if one notebook cell runs longer than this (default 1800; "
                    "overrides a schedule's cell_timeout)")
     r.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    r.add_argument("-q", "--quiet", action="store_true",
+                   help="no line per section as the notebook runs (shown only when stderr is a terminal, never in logs)")
     r.add_argument("--schedule", metavar="NAME", help="run reports/schedules/NAME.yaml")
     r.add_argument("--all", action="store_true", help="run every schedule; continue past failures, exit 3 if any failed")
     r.add_argument("--list-parameters", action="store_true", help="print the notebook's parameters and exit")

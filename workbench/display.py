@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ELLIPSIS", "LABEL_CHARS", "TERM_CHARS", "TITLE_CHARS", "shorten", "escape_markdown"]
+__all__ = ["ELLIPSIS", "LABEL_CHARS", "TERM_CHARS", "TITLE_CHARS", "shorten", "escape_markdown", "format_p",
+           "format_number"]
 
 #: What marks a shortened string.
 ELLIPSIS = "…"
@@ -97,3 +98,26 @@ def escape_markdown(text) -> str:
     if s[:1] == "-":  # a list item or a thematic break; "+", "1." and "*" are escaped above
         s = "\\" + s
     return s
+
+
+def format_p(p) -> str:
+    """A p-value as a reader wants it: ``"< 0.001"`` below 0.001, otherwise three decimals
+    (``"0.012"``, ``"1.000"``); ``""`` when missing. The APA convention (APA Publication Manual,
+    7th ed., §6.36): exact values to the third decimal, smaller ones as "< .001". For display
+    only: tables saved as CSV keep the exact value."""
+    try:
+        v = float(p)
+    except (TypeError, ValueError):
+        return ""
+    if v != v:  # NaN
+        return ""
+    return "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def format_number(x, digits: int = 1) -> str:
+    """A count or a rate for prose: thousands separated, ``digits`` decimals for non-integers
+    (``1,234``, ``12.5``)."""
+    v = float(x)
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:,.{digits}f}"

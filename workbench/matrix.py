@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from .errors import MatrixError
+from .progress import progress_bar
 
 
 @dataclass
@@ -92,7 +93,7 @@ def build_matrix(
     ``tokens_ngrams`` does on removed-without-padding tokens.
     ``min_count``: keep terms with at least this many occurrences; ``min_df`` / ``max_df``: keep
     terms in at least / at most this many documents (an int) or this share of documents (a float
-    in (0, 1]).
+    in (0, 1]). Counting shows a progress bar on a terminal (:mod:`workbench.progress`).
     """
     orders = (ngrams,) if isinstance(ngrams, int) else tuple(ngrams)
     if not orders or any(n not in (1, 2, 3) for n in orders):
@@ -101,27 +102,30 @@ def build_matrix(
     get = index.setdefault
     blocks = []
     n_docs = 0
-    for batch in token_batches:
-        if isinstance(batch, pa.Array):
-            if orders == (1,):
-                blocks.append(_arrow_block(batch, index))
-                n_docs += len(batch)
-                continue
-            batch = batch.to_pylist()
-        cols: list[int] = []
-        lengths = np.empty(len(batch), dtype=np.int64)
-        for i, toks in enumerate(batch):
-            start = len(cols)
-            for n in orders:
-                cols.extend(get(t, len(index)) for t in _ngrams(toks, n))
-            lengths[i] = len(cols) - start
-        rows = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)
-        c = np.asarray(cols, dtype=np.int64)
-        blk = sp.csr_matrix((np.ones(len(c), dtype=np.int64), (rows, c)),
-                            shape=(len(batch), max(len(index), 1)))
-        blk.sum_duplicates()
-        blocks.append(blk)
-        n_docs += len(batch)
+    with progress_bar(len(docs), desc="counting", unit=" docs") as bar:
+        for batch in token_batches:
+            if isinstance(batch, pa.Array):
+                if orders == (1,):
+                    blocks.append(_arrow_block(batch, index))
+                    n_docs += len(batch)
+                    bar.update(len(batch))
+                    continue
+                batch = batch.to_pylist()
+            cols: list[int] = []
+            lengths = np.empty(len(batch), dtype=np.int64)
+            for i, toks in enumerate(batch):
+                start = len(cols)
+                for n in orders:
+                    cols.extend(get(t, len(index)) for t in _ngrams(toks, n))
+                lengths[i] = len(cols) - start
+            rows = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)
+            c = np.asarray(cols, dtype=np.int64)
+            blk = sp.csr_matrix((np.ones(len(c), dtype=np.int64), (rows, c)),
+                                shape=(len(batch), max(len(index), 1)))
+            blk.sum_duplicates()
+            blocks.append(blk)
+            n_docs += len(batch)
+            bar.update(len(batch))
     if n_docs != len(docs):
         raise MatrixError(f"the token stream has {n_docs} documents but the metadata has {len(docs)}")
     n_terms = len(index)

@@ -16,6 +16,11 @@ algorithm) and prefixed with an RLM by :func:`~workbench.plots.fonts.rtl`; label
 are shortened for display (:func:`workbench.display.shorten`: topic labels to 60 characters, group
 names to 40), so a corpus with megabyte-long "words" still draws in seconds. Save them with
 :func:`workbench.plots.figure.save_figure` (deterministic files).
+
+Every figure of topics takes ``leave_out``: topics not to draw, usually the flags of
+:func:`workbench.topics.topic_flags` (near-empty and numeral topics, whose words are noise or
+figures); the figure then says at its foot which topics it leaves out and why, and they stay in
+the tables.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from workbench.plots.figure import (A4_WIDTH_IN, PALETTE, REFERENCE_COLOR, TARGE
 from workbench.plots.fonts import font_rc, rtl
 
 __all__ = ["coherence_plot", "topic_terms_frame", "prevalence_plot", "prevalence_heatmap", "prevalence_difference_plot",
-           "prevalence_over_time_plot", "topic_map_plot"]
+           "prevalence_over_time_plot", "topic_map_plot", "left_out_topics", "left_out_note"]
 
 _MEASURE_LABELS = {
     "c_v": "coherence c_v ↑",
@@ -55,6 +60,39 @@ def _label_of(labels: Mapping[int, str] | None, topic: int) -> str:
     if labels and int(topic) in labels:
         return shorten(labels[int(topic)], LABEL_CHARS)
     return f"topic {int(topic)}"
+
+
+def left_out_topics(leave_out) -> dict[int, str]:
+    """``leave_out`` as ``{topic: reason}``: from a mapping or Series of reasons such as
+    :func:`workbench.topics.topic_flags` (topics with an empty reason are kept), or from topic ids."""
+    if leave_out is None:
+        return {}
+    if isinstance(leave_out, (Mapping, pd.Series)):
+        return {int(tp): str(why) for tp, why in leave_out.items() if isinstance(why, str) and why}
+    return {int(tp): "" for tp in leave_out}
+
+
+def left_out_note(left: Mapping[int, str]) -> str:
+    """One line naming the topics left out of a figure: ``left out: topic 3 (numeral), topic 12
+    (near-empty) — see the topic table``; empty when none is."""
+    if not left:
+        return ""
+    parts = [f"topic {tp}" + (f" ({why})" if why else "") for tp, why in sorted(left.items())]
+    return "left out: " + ", ".join(parts) + " — see the topic table"
+
+
+def _without(table: pd.DataFrame, left: Mapping[int, str]) -> pd.DataFrame:
+    """``table`` without the rows of the topics in ``left`` (attrs kept)."""
+    if not left:
+        return table
+    out = table[~table["topic"].astype(int).isin(list(left))]
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def _foot(fig: Figure, left: Mapping[int, str], fontsize: float) -> None:
+    if left:
+        fig.supxlabel(left_out_note(left), fontsize=fontsize - 1, color="0.35")
 
 
 # ---------------------------------------------------------------------------
@@ -118,7 +156,9 @@ def topic_terms_frame(tm, n: int = 10, lam: float = 0.6, *, names: Mapping[int, 
     if prevalence:
         wide.insert(0, "prevalence", tm.prevalence().round(3).to_numpy())
     if names:
-        wide.insert(0, "name", [names.get(int(t), "") for t in wide.index])
+        from workbench.topics.labels import default_topic_name
+
+        wide.insert(0, "name", [names.get(int(t)) or default_topic_name(int(t)) for t in wide.index])
     wide.attrs = {"lambda": float(lam)}
     return wide
 
@@ -154,6 +194,7 @@ def prevalence_plot(
     row_height: float = 0.32,
     fontsize: float = 9.0,
     colors: Sequence[str] | None = None,
+    leave_out=None,
 ) -> Figure:
     """Dot-and-whisker chart: mean topic proportion per group with its bootstrap interval.
 
@@ -161,9 +202,13 @@ def prevalence_plot(
     to labels (e.g. :func:`workbench.topics.topic_labels`); the groups of a topic are drawn side by
     side on its row. ``order``: ``"difference"`` (first group minus second, largest first),
     ``"prevalence"`` (mean over groups) or ``"topic"``; or give ``topics`` explicitly.
+    ``leave_out``: topics not drawn (e.g. :func:`workbench.topics.topic_flags`), named at the foot.
     """
     _need(table, ["topic", "group", "prevalence", "lower", "upper"],
           "workbench.topics.prevalence.topic_prevalence()")
+    left = left_out_topics(leave_out)
+    table = _without(table, left)
+    topics = None if topics is None else [tp for tp in topics if int(tp) not in left]
     present = list(dict.fromkeys(table["group"].astype(str)))
     groups = [str(g) for g in groups] if groups is not None else present
     unknown = [g for g in groups if g not in present]
@@ -201,6 +246,7 @@ def prevalence_plot(
         ax.legend(frameon=False, fontsize=fontsize, loc="lower right")
         by = table.attrs.get("by")
         fig.suptitle(title if title is not None else f"Topic prevalence by {shorten(by or 'group', TERM_CHARS)}", fontsize=fontsize + 2)
+        _foot(fig, left, fontsize)
         freeze_layout(fig)
     return fig
 
@@ -215,15 +261,17 @@ def prevalence_difference_plot(
     row_height: float = 0.3,
     fontsize: float = 9.0,
     colors: tuple[str, str] = (TARGET_COLOR, REFERENCE_COLOR),
+    leave_out=None,
 ) -> Figure:
     """Difference in mean topic proportion (target − reference) per topic with its interval.
 
     ``table`` from :func:`workbench.topics.prevalence.prevalence_difference`; topics sorted by the
     difference; dots in the target's colour when the interval is above 0, the reference's when
-    below, grey when it includes 0.
+    below, grey when it includes 0. ``leave_out``: topics not drawn, named at the foot.
     """
     _need(table, ["topic", "difference", "lower", "upper"], "workbench.topics.prevalence.prevalence_difference()")
-    t = table if topics is None else table[table["topic"].isin(list(topics))]
+    left = left_out_topics(leave_out)
+    t = _without(table if topics is None else table[table["topic"].isin(list(topics))], left)
     t = t.iloc[np.lexsort((t["topic"].to_numpy(), -t["difference"].to_numpy()))]
     tname = shorten(t.attrs.get("target", table.attrs.get("target", "target")), TERM_CHARS)
     rname = shorten(t.attrs.get("reference", table.attrs.get("reference", "reference")), TERM_CHARS)
@@ -251,6 +299,7 @@ def prevalence_difference_plot(
         ax.text(0.25, 1.01, f"← more in {rtl(rname)}", ha="center", color=colors[1], **head)
         ax.text(0.75, 1.01, f"more in {rtl(tname)} →", ha="center", color=colors[0], **head)
         fig.suptitle(title if title is not None else f"Topic prevalence: {tname} − {rname}", fontsize=fontsize + 2)
+        _foot(fig, left, fontsize)
         freeze_layout(fig)
     return fig
 
@@ -268,14 +317,19 @@ def prevalence_over_time_plot(
     panel_height: float = 1.5,
     fontsize: float = 8.0,
     colors: Sequence[str] | None = None,
+    leave_out=None,
 ) -> Figure:
     """Small multiples: one panel per topic, one line per group, mean θ per period.
 
     ``table`` from :func:`workbench.topics.prevalence.prevalence_over_time`; with ``lower/upper``
     columns the intervals are shaded. ``sharey`` keeps one y scale so panels compare.
+    ``leave_out``: topics not drawn, named at the foot.
     """
     _need(table, ["topic", "period", "group", "prevalence"], "workbench.topics.prevalence.prevalence_over_time()")
-    tops = [int(t) for t in (topics if topics is not None else sorted(table["topic"].unique()))]
+    left = left_out_topics(leave_out)
+    tops = [int(t) for t in (topics if topics is not None else sorted(table["topic"].unique())) if int(t) not in left]
+    if not tops:
+        raise ValueError("no topic left to draw (every topic is in leave_out)")
     present = list(dict.fromkeys(table["group"].astype(str)))
     groups = [str(g) for g in groups] if groups is not None else present
     colors = list(colors) if colors is not None else PALETTE
@@ -309,6 +363,7 @@ def prevalence_over_time_plot(
         fig.supylabel("mean topic proportion θ", fontsize=fontsize)
         fig.legend(loc="outside upper left", ncols=min(len(groups), 6), frameon=False, fontsize=fontsize)
         fig.suptitle(title if title is not None else f"Topics over time (per {freq})", fontsize=fontsize + 3)
+        _foot(fig, left, fontsize + 1)
         import matplotlib.dates as mdates
 
         loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
@@ -332,15 +387,21 @@ def topic_map_plot(
     fontsize: float = 8.0,
     max_size: float = 2500.0,
     color: str = REFERENCE_COLOR,
+    leave_out=None,
 ) -> Figure:
     """Intertopic distance map: each topic a circle at its 2-D position, area ∝ prevalence.
 
     ``table`` from :func:`workbench.topics.topic_map` (classical MDS of Jensen–Shannon distances,
     as in LDAvis by Sievert & Shirley 2014). Close circles are topics with similar words. Each
     circle shows its topic id; labels (``table["label"]``) are placed beside the circles without
-    overlapping each other, with leader lines when moved away.
+    overlapping each other, with leader lines when moved away. ``leave_out``: topics not drawn
+    (the others keep the positions computed with them), named at the foot.
     """
     _need(table, ["topic", "x", "y", "prevalence", "label"], "workbench.topics.topic_map()")
+    left = left_out_topics(leave_out)
+    table = _without(table, left)
+    if not len(table):
+        raise ValueError("no topic left to draw (every topic is in leave_out)")
     x, y = table["x"].to_numpy(float), table["y"].to_numpy(float)
     prev = table["prevalence"].to_numpy(float)
     sizes = max_size * prev / (prev.max() if prev.max() > 0 else 1.0)
@@ -365,6 +426,7 @@ def topic_map_plot(
         ax.set_title(title if title is not None else
                      "Intertopic distance map (Jensen–Shannon distance, classical MDS; area ∝ prevalence)",
                      fontsize=fontsize + 2)
+        _foot(fig, left, fontsize + 1)
         freeze_layout(fig)
         # labels: largest topics placed first; they avoid each other and the circles' centres
         anns, anchors = [], []
@@ -393,14 +455,17 @@ def topic_map_plot(
 
 def prevalence_heatmap(table: pd.DataFrame, labels: Mapping[int, str] | None = None, *,
                        groups: Sequence[str] | None = None, title: str | None = None,
-                       width: float = A4_WIDTH_IN, row_height: float = 0.26, fontsize: float = 7.5) -> Figure:
+                       width: float = A4_WIDTH_IN, row_height: float = 0.26, fontsize: float = 7.5,
+                       leave_out=None) -> Figure:
     """Topics × groups (e.g. outlets) heat map of mean topic proportion, each cell annotated.
 
     For many groups, where :func:`prevalence_plot`'s whiskers would pile up; the intervals stay in
-    the table from :func:`workbench.topics.prevalence.topic_prevalence`.
+    the table from :func:`workbench.topics.prevalence.topic_prevalence`. ``leave_out``: topics not
+    drawn, named at the foot.
     """
     _need(table, ["topic", "group", "prevalence"], "topic_prevalence")
-    wide = table.pivot(index="topic", columns="group", values="prevalence")
+    left = left_out_topics(leave_out)
+    wide = _without(table, left).pivot(index="topic", columns="group", values="prevalence")
     if groups is not None:
         wide = wide[[g for g in groups if g in wide.columns]]
     wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index]
@@ -421,5 +486,6 @@ def prevalence_heatmap(table: pd.DataFrame, labels: Mapping[int, str] | None = N
         fig.colorbar(im, ax=ax, shrink=0.6, label="mean topic proportion θ")
         if title:
             ax.set_title(rtl(shorten(title, TITLE_CHARS)))
+        _foot(fig, left, fontsize + 1)
         freeze_layout(fig)
     return fig

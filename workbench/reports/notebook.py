@@ -16,6 +16,7 @@ keep the full values.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -24,11 +25,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..display import TERM_CHARS, TITLE_CHARS, escape_markdown, shorten
+from ..display import TERM_CHARS, TITLE_CHARS, escape_markdown, format_p, shorten
 from ..errors import ArgumentError
 from ..plots.figure import save_figure
 
 SECTIONS_FILE = "sections.json"
+
+#: Columns holding p-values: shown as "< 0.001" or three decimals.
+P_COLUMNS = frozenset({"p", "p_adj", "p adj.", "p_value", "p_homogeneity", "p_sim"})
 
 #: Table columns holding one term each, shown at most :data:`~workbench.display.TERM_CHARS` long.
 TERM_COLUMNS = frozenset({"term", "feature"})
@@ -96,15 +100,20 @@ def styled(df: pd.DataFrame, uuid: str | None = None):
 
     Strings are shortened (:func:`display_frame`); every cell, index and column label and index
     name is HTML-escaped (``Styler.to_html`` does not escape by default, so a title such as
-    ``<img src=x onerror=...>`` would otherwise run in the browser); numbers show 3 decimals and
-    p-value columns (``p``, ``p_adj``, ``p adj.``, ``p_value``) scientific notation. A fixed
-    *uuid* keeps the HTML byte-identical across runs.
+    ``<img src=x onerror=...>`` would otherwise run in the browser); numbers show 3 decimals,
+    whole-valued float columns (counts) none, and p-value columns (:data:`P_COLUMNS`) read
+    "< 0.001" or three decimals (:func:`~workbench.display.format_p`). A fixed *uuid* keeps the
+    HTML byte-identical across runs.
     """
     shown = display_frame(df)
-    pcols = [c for c in shown.columns if str(c).lower() in ("p", "p_adj", "p adj.", "p_value")
+    pcols = [c for c in shown.columns if str(c).lower() in P_COLUMNS
              and pd.api.types.is_float_dtype(shown[c])]
+    whole = [c for c in shown.columns if c not in pcols and pd.api.types.is_float_dtype(shown[c])
+             and len(shown[c].dropna()) and (shown[c].dropna() % 1 == 0).all()]
     styler = shown.style if uuid is None else shown.style.set_uuid(uuid)
-    return (styler.format(precision=3, escape="html").format("{:.2e}", subset=pcols, escape="html")
+    return (styler.format(precision=3, thousands=",", escape="html")
+            .format(lambda v: html.escape(format_p(v)), subset=pcols)  # a callable's output is not escaped
+            .format(precision=0, thousands=",", subset=whole, escape="html")
             .format_index(escape="html", axis=0).format_index(escape="html", axis=1)
             .format_index_names(escape="html", axis=0).format_index_names(escape="html", axis=1))
 
@@ -141,6 +150,7 @@ class ReportContext:
         self.tables: list[str] = []
         self.figures: list[str] = []
         self.analysis: dict | None = None
+        self.columns_shown: list[str] = []  # column names of the tables shown, for the glossary
 
     # ------------------------------------------------------------------ sections
     def heading(self, ar: str, en: str, level: int = 2) -> None:
@@ -197,6 +207,7 @@ class ReportContext:
             return df
         if caption:
             _markdown(f"**{escape_markdown(caption)}**")
+        self.columns_shown += [str(c) for c in df.columns if str(c) not in self.columns_shown]
         # the table's name as Styler uuid keeps report.html byte-identical across runs
         styler = styled(df if show is None else df.head(show), uuid=name)
         _display(styler.hide(axis="index") if not index else styler)
@@ -231,3 +242,27 @@ class ReportContext:
         """Show *text* as markdown. Escape what is interpolated into it (parameters, corpus text)
         with :func:`workbench.display.escape_markdown`: ``f"# {escape_markdown(title)}"``."""
         _markdown(text)
+
+    def findings(self, findings: list, *, name: str = "findings") -> None:
+        """The "What we found" section: each finding in the report's language and the other
+        (:func:`workbench.reports.findings.findings_markdown`), and the number behind each one,
+        with the table, row and column it was read from, saved as ``tables/<name>.csv``.
+
+        The cell that calls this is tagged ``findings``: the rendered report shows it right after
+        the title (:func:`workbench.reports.render.render_html`), though it runs last."""
+        from .findings import findings_frame, findings_markdown
+
+        self.heading("ما وجدناه", "What we found")
+        if not findings:
+            _markdown("*(لا نتائج للعرض — nothing to summarise: every section was off or empty)*")
+        else:
+            _markdown(findings_markdown(findings, lang=self.lang))
+        self.table(findings_frame(findings), name, show=0)
+
+    def glossary(self, *, name: str = "glossary") -> None:
+        """A glossary of the column names of every table shown so far (:mod:`workbench.glossary`)."""
+        from ..glossary import glossary_table
+
+        table = glossary_table(self.columns_shown, lang=self.lang)
+        if len(table):
+            self.table(table, name, caption="مسرد أسماء الأعمدة — what the column names mean")

@@ -13,7 +13,9 @@
 * **code-free**: no code input and no prompts; cells tagged ``parameters`` /
   ``injected-parameters`` (papermill) or ``remove-cell`` are dropped entirely,
   ``remove-input`` hides a cell's code (all code is hidden anyway), ``remove-output`` its
-  outputs; code cells left with nothing to show are dropped.
+  outputs; code cells left with nothing to show are dropped. A cell tagged ``findings`` (the
+  report's summary, computed last from the tables before it) is shown right after the cell
+  tagged ``title``.
 * **self-contained**: images (PNG/JPEG/SVG outputs and local markdown images) are data
   URIs, all CSS is inline, Noto Naskh Arabic (regular and bold) is embedded as base64
   ``@font-face``; there is no ``<script>`` -- no require.js, MathJax, mermaid or widget
@@ -72,6 +74,9 @@ REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"
 REMOVE_INPUT_TAGS = frozenset({"remove-input"})
 #: Cells with one of these tags show nothing of their outputs.
 REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
+#: A cell with this tag is moved right after the (first) cell tagged :data:`TITLE_TAG`.
+FINDINGS_TAG = "findings"
+TITLE_TAG = "title"
 
 CHROMIUM_ENV = "WORKBENCH_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -161,8 +166,20 @@ def _prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell["id"] = f"cell-{i}"
         seen.add(cell.get("id"))
         cells.append(cell)
-    nb.cells = cells
+    nb.cells = _findings_after_title(cells)
     return nb
+
+
+def _findings_after_title(cells: list) -> list:
+    """The cells with those tagged ``findings`` moved right after the first cell tagged ``title``
+    (summary first, though the notebook computes it last); unchanged without a title cell."""
+    at = next((i for i, c in enumerate(cells) if TITLE_TAG in _tags(c)), None)
+    moved = [c for c in cells if FINDINGS_TAG in _tags(c)]
+    if at is None or not moved:
+        return cells
+    rest = [c for c in cells if FINDINGS_TAG not in _tags(c)]
+    at = next(i for i, c in enumerate(rest) if TITLE_TAG in _tags(c))
+    return rest[:at + 1] + moved + rest[at + 1:]
 
 
 # --------------------------------------------------------------------------------------------

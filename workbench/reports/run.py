@@ -19,6 +19,12 @@ The notebook runs in a kernel of the running interpreter: :func:`ensure_kernel` 
 kernelspec named ``arabic-media-workbench`` inside this environment (``sys.prefix``), so papermill
 can never pick a mismatched ``python3`` kernel from elsewhere (the classic ``NoSuchKernel`` or
 wrong-environment failure).
+
+Progress. While the notebook runs, :class:`SectionLines` reads the ``sections.json`` its
+:class:`~workbench.reports.notebook.ReportContext` keeps up to date and prints a line to standard
+error as each section starts and ends (``  keyness started``, ``  keyness done in 12.4 s``), on a
+terminal only (or with ``WORKBENCH_PROGRESS=1``; see :mod:`workbench.progress`) and never with
+``quiet``. Nothing is printed from the kernel, so nothing of it reaches the report.
 """
 from __future__ import annotations
 
@@ -30,16 +36,18 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import nbformat
 
 from ..errors import ReportError, ReportInterrupted, WorkbenchError
 from ..locking import folder_lock
 from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR
+from ..progress import enabled as progress_enabled
 from .index import FAILURE_FILE
 from .notebook import SECTIONS_FILE
 from .parameters import (ParameterError, check_against_corpus, declared_checks, declared_parameters,
@@ -145,6 +153,80 @@ def _failed_section(run_dir: Path) -> str | None:
         return None
 
 
+class SectionLines:
+    """Prints a line to standard error as each section of a running report starts and ends.
+
+    A background thread reads ``path`` (the run's ``sections.json``, rewritten by the notebook's
+    :class:`~workbench.reports.notebook.ReportContext` as sections start and end) every
+    ``interval`` seconds; a file caught half-written is read again at the next look. Use it as a
+    context manager around the notebook's execution: leaving it, however the execution ended
+    (error, timeout, Ctrl-C), stops and joins the thread and prints what the file says last. A
+    section that starts and ends between two looks gets only its ``done`` line. With
+    ``show=False`` it does nothing.
+    """
+
+    #: Seconds between two looks at the sections file.
+    INTERVAL = 0.5
+
+    def __init__(self, path: Path, *, show: bool = True, interval: float | None = None, out: TextIO | None = None):
+        self.path, self.show, self.out = Path(path), show, out
+        self.interval = self.INTERVAL if interval is None else interval
+        self.lines: list[str] = []      # everything printed, for callers and tests
+        self._done = 0                  # entries of "done" already printed
+        self._started: tuple | None = None  # (section, its position) last printed as started
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="report-sections", daemon=True)
+
+    def __enter__(self) -> "SectionLines":
+        if self.show:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self.show:
+            self._stop.set()
+            self._thread.join(timeout=10)
+            if not self._thread.is_alive():  # never read the file from two threads at once
+                self.poll()
+        return False
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.poll()
+
+    def poll(self) -> None:
+        """Print the lines for what changed in the sections file since the last look."""
+        try:
+            state = json.loads(self.path.read_text(encoding="utf-8"))
+            done = state.get("done") or []
+            running = state.get("running")
+        except (OSError, ValueError, AttributeError):  # not written yet, half-written, or not ours
+            return
+        if not isinstance(done, list):
+            return
+        for i in range(self._done, len(done)):
+            entry = done[i] if isinstance(done[i], dict) else {}
+            seconds = entry.get("seconds")
+            took = f" in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
+            self._print(f"  {entry.get('section', '?')} done{took}")
+        self._done = max(self._done, len(done))
+        if isinstance(running, str) and (running, len(done)) != self._started:
+            self._started = (running, len(done))
+            self._print(f"  {running} started")
+
+    def _print(self, line: str) -> None:
+        self.lines.append(line)
+        _say(line, self.out)
+
+
+def _say(line: str, out: TextIO | None = None) -> None:
+    """Print a progress line to standard error; a closed or broken stream never fails the report."""
+    try:
+        print(line, file=out or sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
 def _resolve_store(values: dict[str, Any], checks: dict[str, dict[str, Any]]):
     """The analysis of the store a report reads (the demo store when ``store`` is None), after
     checking the parameters that need the corpus."""
@@ -198,6 +280,7 @@ def run_report(
     keep: int | None = None,
     pdf: bool = True,
     cell_timeout: int | None = None,
+    quiet: bool = False,
 ) -> RunResult:
     """Run one report end to end (see the module docstring); raises on failure after cleaning up.
 
@@ -205,7 +288,8 @@ def run_report(
     whose message is a one-line summary, with the failed folder kept for debugging (Ctrl-C raises
     :class:`ReportInterrupted` after the same clean-up). ``cell_timeout`` is the most seconds one
     cell may run (default :data:`DEFAULT_CELL_TIMEOUT`); ``keep`` keeps the newest ``keep``
-    published and the newest ``keep`` failed runs of this report.
+    published and the newest ``keep`` failed runs of this report. Unless ``quiet``, a terminal
+    shows a line as each section starts and ends (:class:`SectionLines`).
     """
     _check_count(keep, "keep")
     _check_count(cell_timeout, "cell_timeout")
@@ -238,12 +322,18 @@ def run_report(
             logging.getLogger("papermill").setLevel(logging.CRITICAL)
 
             stage = "execute"
-            pm.execute_notebook(str(nb_path), str(run_dir / "report.ipynb"), parameters=values,
-                                kernel_name=kernel, cwd=str(nb_path.parent), progress_bar=False,
-                                log_output=False, request_save_on_cell_execute=True,
-                                execution_timeout=cell_timeout, shutdown_kernel="immediate")
+            show = not quiet and progress_enabled()
+            if show:
+                _say(f"report '{name}': running {nb_path.name}")
+            with SectionLines(run_dir / SECTIONS_FILE, show=show):
+                pm.execute_notebook(str(nb_path), str(run_dir / "report.ipynb"), parameters=values,
+                                    kernel_name=kernel, cwd=str(nb_path.parent), progress_bar=False,
+                                    log_output=False, request_save_on_cell_execute=True,
+                                    execution_timeout=cell_timeout, shutdown_kernel="immediate")
             executed = time.perf_counter() - t0
             stage = "render"
+            if show:
+                _say(f"report '{name}': notebook done in {executed:.1f} s; rendering HTML" + (" and PDF" if pdf else ""))
             nb = nbformat.read(run_dir / "report.ipynb", as_version=4)
             title = values.get("title") or name
             html = render_html(nb, run_dir / "report.html", title=title, lang=values.get("lang", "ar"))

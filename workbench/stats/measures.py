@@ -59,3 +59,15 @@ STRATIFIED_COLUMNS = [
 #: rate, Bonferroni family-wise error, or none. :func:`adjust_pvalues` also accepts the aliases
 #: ``bh``, ``fdr`` and ``benjamini-hochberg``.
 CORRECTIONS = ("fdr_bh", "bonferroni", "none")
+
+#: The columns a reader is shown of a keyness table, in this order, everywhere: the ``workbench
+#: keyness`` printout, the report's top-terms tables and the explorer (the CSV files hold every column
+#: of :data:`COLUMNS`). Counts sit next to their rates per 10,000 words (``freq_*``), then the outlets
+#: of each side that use the term, then the test, its adjusted p-value and the effect sizes.
+SHOWN_COLUMNS = ["term", "n_target", "freq_target", "n_reference", "freq_reference", "outlets_target",
+                 "outlets_reference", "G2", "p_adj", "log_ratio", "lrc", "log_odds_z"]
+
+#: :data:`SHOWN_COLUMNS` of a stratified table.
+SHOWN_STRATIFIED_COLUMNS = ["term", "n_target", "freq_target", "n_reference", "freq_reference",
+                            "strata_target", "strata_reference", "chi2_mh", "p_adj", "odds_ratio_mh",
+                            "or_low", "or_high"]

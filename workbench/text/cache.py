@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import CacheError, WorkbenchWarning, describe_os_error
+from ..progress import progress_bar
 from .settings import PIPELINE_VERSION, TextSettings
 from .tokenise import iter_tokenise
 
@@ -120,12 +121,14 @@ class TokenCache:
         *,
         workers: int | None = None,
         row_group_size: int = 5000,
+        total: int | None = None,
     ) -> Path:
         """Return the Parquet path of the tokenised corpus, tokenising only if it is not cached.
 
         ``ids`` and ``texts`` are consumed only on a build, and streamingly; they must have the
         same length. ``workers`` is passed to :func:`~workbench.text.tokenise.iter_tokenise`.
-        Ids are stored as strings.
+        Ids are stored as strings. A build shows a progress bar on a terminal
+        (:mod:`workbench.progress`), out of ``total`` documents (default ``len(ids)`` if it has one).
         """
         path = self.lookup(settings, content_fingerprint)
         if path is not None:
@@ -146,13 +149,17 @@ class TokenCache:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         record = _record_path(path)
         try:
-            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            if total is None and hasattr(ids, "__len__"):
+                total = len(ids)
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer, \
+                    progress_bar(total, desc="tokenising", unit=" articles") as bar:
                 id_buf: list[str] = []
                 tok_buf: list[list[str]] = []
                 written = 0
                 for doc_id, toks in zip(ids, iter_tokenise(texts, settings, workers=workers), strict=True):
                     id_buf.append(str(doc_id))
                     tok_buf.append(toks)
+                    bar.update()
                     if len(id_buf) >= row_group_size:
                         writer.write_table(_table(id_buf, tok_buf, schema))
                         written += len(id_buf)

@@ -5,9 +5,11 @@ One module a job, in the order of the analysis:
 * :mod:`.bow` -- the bag-of-words stream over the rows of a document-term matrix (:class:`BowCorpus`);
 * :mod:`.fit` -- fitting LDA (:func:`fit_topics`, cached), θ of documents (:func:`infer_theta`);
 * :mod:`.model` -- the fitted :class:`TopicModel`, saved and loaded as a signed folder (:func:`load_topics`);
-* :mod:`.labels` -- relevance-ranked terms, typical documents, topic tables and topic names;
+* :mod:`.labels` -- relevance-ranked terms, typical documents, topic tables, topic names and flags
+  (near-empty and numeral topics, kept in tables and left out of figures);
 * :mod:`.distances` -- distances between topics and the intertopic distance map;
-* :mod:`.selection` -- choosing K by coherence and held-out perplexity;
+* :mod:`.selection` -- choosing K by coherence and held-out perplexity, the default Ks for a corpus'
+  size, and whether a selection is large enough for topics at all;
 * :mod:`.prevalence` -- topic prevalence by group and over time, with bootstrap intervals.
 
 Two-word phrases (:func:`phrase_matrix`) and the documents' ordered token lists
@@ -32,9 +34,11 @@ from .bow import BowCorpus
 from .distances import topic_distances, topic_map
 from .fit import dtm_fingerprint, fit_topics, infer_theta
 from .labels import (
+    default_topic_name,
     load_topic_names,
     relevance,
     save_topic_names,
+    topic_flags,
     topic_labels,
     topic_table,
     topic_terms,
@@ -50,13 +54,14 @@ from .prevalence import (
     topic_keyness,
     topic_prevalence,
 )
-from .selection import coherence, heldout_perplexity, heldout_split, select_k
+from .selection import check_topic_data, coherence, default_k_range, heldout_perplexity, heldout_split, select_k
 
 __all__ = [
-    "BowCorpus", "TopicError", "TopicModel", "bootstrap_means", "coherence", "document_texts",
+    "BowCorpus", "TopicError", "TopicModel", "bootstrap_means", "check_topic_data", "coherence",
+    "default_k_range", "default_topic_name", "document_texts",
     "dominant_topic", "dtm_fingerprint", "fit_topics", "heldout_perplexity", "heldout_split",
     "infer_theta", "load_topic_names", "load_topics", "phrase_matrix", "prevalence_difference",
     "prevalence_over_time", "relevance", "save_topic_names", "select_k", "topic_distances",
-    "topic_keyness", "topic_labels", "topic_map", "topic_prevalence", "topic_table", "topic_terms",
+    "topic_flags", "topic_keyness", "topic_labels", "topic_map", "topic_prevalence", "topic_table", "topic_terms",
     "typical_documents", "write_topic_names_template",
 ]

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import TopicError, WorkbenchWarning
 from ..matrix import DocumentTermMatrix
+from ..progress import NO_BAR, progress_bar
 from .bow import BowCorpus, chunks, gensim_dictionary
 from .model import TopicModel, load_topics
 
@@ -115,6 +116,29 @@ def _train(corpus: BowCorpus, id2word, p: dict):
     if p["workers"]:
         return LdaMulticore(workers=p["workers"], **common)
     return LdaModel(update_every=p["update_every"], **common)
+
+
+class _Reporting:
+    """``corpus`` as gensim reads it, moving a progress ``bar`` on one document at a time; each
+    reading of the whole corpus is labelled ``label.format(n=<reading number>)`` (``pass 3/20``).
+
+    It yields the documents of ``corpus`` unchanged and touches no random state and no model, so a
+    model trained through it is identical to one trained on ``corpus`` itself.
+    """
+
+    def __init__(self, corpus: BowCorpus, bar, label: str):
+        self.corpus, self.bar, self.label, self.readings = corpus, bar, label, 0
+
+    def __len__(self) -> int:
+        return len(self.corpus)
+
+    def __iter__(self):
+        self.readings += 1
+        self.bar.set_postfix_str(self.label.format(n=self.readings), refresh=False)
+        update = self.bar.update
+        for doc in self.corpus:
+            yield doc
+            update()
 
 
 def infer_theta(model, corpus: BowCorpus, *, seed: int = 0, chunksize: int = 2000) -> np.ndarray:
@@ -227,10 +251,15 @@ def fit_topics(
     order = np.random.default_rng(p["seed"]).permutation(dtm.n_docs) if p["shuffle"] else None
     id2word = gensim_dictionary(dtm.vocab)
     t0 = time.perf_counter()
-    model = _train(BowCorpus(X, order), id2word, p)
-    corpus = BowCorpus(X)
-    train_s = time.perf_counter() - t0
-    theta = infer_theta(model, corpus, seed=p["seed"], chunksize=p["chunksize"])
+    # on a terminal, a bar over every document of every pass and of the θ inference (workbench.progress)
+    with progress_bar((p["passes"] + 1) * dtm.n_docs, desc=f"training {k} topics", unit=" docs") as bar:
+        training, corpus = BowCorpus(X, order), BowCorpus(X)
+        if bar is not NO_BAR:
+            training = _Reporting(training, bar, f"pass {{n}}/{p['passes']}")
+        model = _train(training, id2word, p)
+        train_s = time.perf_counter() - t0
+        theta = infer_theta(model, corpus if bar is NO_BAR else _Reporting(corpus, bar, "θ"),
+                            seed=p["seed"], chunksize=p["chunksize"])
     tm = TopicModel(
         model=model, vocab=dtm.vocab, docs=dtm.docs, theta=theta,
         term_frequency=np.asarray(X.sum(axis=0)).ravel().astype(np.int64),

@@ -19,7 +19,9 @@ topics are against how well the model predicts unseen text:
 
 :func:`select_k` fits each K on a seeded 90 % of the documents and computes both coherences on the
 texts of the held-out 10 % (``holdout``), so a topic's top words must co-occur in documents the
-model never saw.
+model never saw. :func:`default_k_range` proposes the Ks to compare for a corpus of a given size,
+and :func:`check_topic_data` says, before anything is fitted, when a selection is too small for a
+topic model (a report then shows that sentence instead of topics).
 """
 from __future__ import annotations
 
@@ -39,9 +41,86 @@ from .fit import check_k, fit_topics
 from .labels import topic_terms
 from .model import TopicModel
 
-__all__ = ["heldout_split", "coherence", "heldout_perplexity", "select_k", "COHERENCE_MEASURES"]
+__all__ = ["heldout_split", "coherence", "heldout_perplexity", "select_k", "default_k_range",
+           "check_topic_data", "COHERENCE_MEASURES", "MIN_TOPIC_DOCS", "DOCS_PER_TOPIC", "TERMS_PER_TOPIC"]
 
 COHERENCE_MEASURES = ("c_v", "c_npmi", "u_mass", "c_uci")
+
+#: Fewest articles (with at least one counted word) :func:`check_topic_data` accepts for a topic model.
+MIN_TOPIC_DOCS = 50
+#: Fewest articles per topic of the largest K (so K = 10 needs 50 articles, K = 30 needs 150).
+DOCS_PER_TOPIC = 5
+#: Fewest distinct terms per topic of the largest K (each topic is read through its top 10 words).
+TERMS_PER_TOPIC = 10
+
+
+def default_k_range(n_docs: int) -> list[int]:
+    """The numbers of topics K to compare for a corpus of ``n_docs`` articles.
+
+    Examples: 100 articles → [2, 3, 4, 5]; 300 → [4, 6, 8, 10]; 1,000 → [6, 9, 12, 15];
+    3,000 → [5, 10, 15, 20]; 31,214 (egypt2013-dev) → [10, 15, 20, 25, 30];
+    100,000 → [10, 20, 30, 40]; 1,000,000 → [20, 30, 40, 50].
+
+    Rule: the largest K grows by 10 for every tenfold increase in articles,
+    ``u = 10·log10(n_docs) − 15`` (so 300 → 10, 3,000 → 20, 30,000 → 30), at least 3; the step is
+    the smallest of 1, 2, 3, 5, 10, 20 with ``u / step ≤ 6.5``; the largest K is ``u`` rounded to
+    that step, and the range runs down to about a quarter of it (never below 2): three to six Ks.
+
+    Why. There is no correct K (see the module docstring), but its useful size depends on the
+    corpus: on a few hundred articles a large K splits the same event into several topics and
+    leaves topics that hardly any text is assigned to (the bundled 300-article demo gives
+    near-empty topics at K = 25), while tens of thousands of articles carry more distinct subjects.
+    The growth is logarithmic, as in common practice: the stm manual (Roberts, Stewart & Tingley,
+    ``?stm``, argument ``K``) suggests 5–50 topics for a few hundred to a few thousand documents and
+    60–100 for 10,000–100,000. We stay at the low end because a report draws every topic in its
+    figures and compares two camps' agendas, which needs topics a reader can tell apart; pass
+    ``k_range`` yourself to look further.
+    """
+    if isinstance(n_docs, bool) or int(n_docs) != n_docs or n_docs < 0:
+        raise TopicError(f"n_docs must be a non-negative integer (got {n_docs!r})")
+    u = max(10.0 * np.log10(max(int(n_docs), 1)) - 15.0, 3.0)
+    step = next(s for s in (1, 2, 3, 5, 10, 20) if u / s <= 6.5 or s == 20)
+    upper = max(int(np.floor(u / step + 0.5)) * step, 3)
+    lower = max(2, int(np.ceil(upper / 4 / step)) * step)
+    return list(range(lower, upper + 1, step))
+
+
+def check_topic_data(dtm: DocumentTermMatrix, ks: Iterable[int] = ()) -> str | None:
+    """Why a topic model of ``dtm`` with the numbers of topics ``ks`` should not be fitted, or None.
+
+    Returns one sentence with the counts and the minimums, for a report to show instead of topics
+    (a date window or a filter can leave too little text), when:
+
+    * fewer than :data:`MIN_TOPIC_DOCS` (50) articles have a word in the matrix: a topic model of
+      a few dozen articles only restates them (read them, or compare words with keyness);
+    * fewer than :data:`DOCS_PER_TOPIC` (5) articles per topic of the largest K: most topics would
+      be near-empty;
+    * fewer than :data:`TERMS_PER_TOPIC` (10) terms per topic of the largest K: the frequency
+      filters left too small a vocabulary for topics to differ.
+
+    Without ``ks``, K = 2 is assumed.
+
+    It raises nothing for a small selection; invalid Ks still raise :class:`TopicError`.
+    """
+    if not isinstance(dtm, DocumentTermMatrix):
+        raise TopicError(f"expected a DocumentTermMatrix (workbench.analysis.corpus_matrix), got {type(dtm).__name__}")
+    ks = sorted({check_k(k) for k in ks})
+    k_max = ks[-1] if ks else 2
+    X = dtm.X.tocsr() if hasattr(dtm.X, "tocsr") else dtm.X
+    n_docs = int(np.count_nonzero(np.diff(X.indptr))) if dtm.n_docs else 0
+    n_terms = int(dtm.n_terms)
+    need_docs = max(MIN_TOPIC_DOCS, DOCS_PER_TOPIC * k_max)
+    if n_docs < need_docs:
+        why = (f"a topic model needs at least {MIN_TOPIC_DOCS}" if need_docs == MIN_TOPIC_DOCS else
+               f"a topic model with K = {k_max} needs at least {need_docs:,} ({DOCS_PER_TOPIC} per topic)")
+        return (f"only {n_docs:,} article(s) with counted words in this selection; {why}: widen the dates or "
+                "filters" + (", or lower k / k_range" if need_docs > MIN_TOPIC_DOCS else ""))
+    need_terms = TERMS_PER_TOPIC * k_max
+    if n_terms < need_terms:
+        return (f"only {n_terms:,} distinct term(s) pass the frequency filters in this selection; a topic "
+                f"model with K = {k_max} needs at least {need_terms:,} ({TERMS_PER_TOPIC} per topic): widen "
+                "the selection, relax min_df / max_df, or lower k / k_range")
+    return None
 
 
 def heldout_split(n_docs: int, holdout: float = 0.1, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
