@@ -11,6 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 EGYPT = SHARED / "corpora" / "egypt2013-dev" / "articles.jsonl.gz"
 FIXTURE = SHARED / "fixtures" / "000_17c3a0a5953efc9f.txt"
+# camel-tools' morphology database (not the MLE model) for the morphology tests; camel-tools reads
+# CAMELTOOLS_DATA when it is first imported, so it is set here, before any test imports it.
+CAMEL_DATA = SHARED / "camel_data"
+if (CAMEL_DATA / "data").is_dir() and not os.environ.get("CAMELTOOLS_DATA"):
+    os.environ["CAMELTOOLS_DATA"] = str(CAMEL_DATA)
 
 
 def need_shared(path: Path):

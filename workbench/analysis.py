@@ -268,6 +268,11 @@ def token_cache_path(store: str | Path | Store, settings: TextSettings | None = 
     if path is not None:
         return path
     st.verify()
+    if settings.tokens != "surface":  # analyse the corpus' distinct words once, in parallel, before tokenising
+        from .text.morphology import prepare
+
+        prepare((document_text(title, text) for title, text in zip(st.iter_column("title"), st.iter_column("text"))),
+                settings, workers=workers)
     texts = (document_text(title, text) for title, text in zip(st.iter_column("title"), st.iter_column("text")))
     total = sum(int(p.get("rows") or 0) for p in st.catalogue["parts"]) or None  # for the progress bar
     return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers, total=total)
@@ -502,7 +507,14 @@ class Analysis:
             "registry": reg.name if reg else None, "articles": int(len(self.metadata)),
             "selected": int(self.mask.sum()), "selection": self.selection.to_dict(),
             "text_settings": {**self.settings.to_dict(), "fingerprint": self.settings.fingerprint()},
+            **({"morphology": _morphology_manifest()} if self.settings.tokens != "surface" else {}),
         }
+
+
+def _morphology_manifest() -> dict:
+    from .text.morphology import morphology_info
+
+    return morphology_info().to_dict()
 
 
 def corpus_matrix(

@@ -97,6 +97,11 @@ class SettingsError(WorkbenchError, ValueError):
     """
 
 
+class MorphologyUnavailable(SettingsError):
+    """Morphology (``tokens`` = d3tok, atbtok or lemma) was asked for but camel-tools' morphology
+    database is not installed; the message says how to install it."""
+
+
 class CacheError(WorkbenchError, RuntimeError):
     """Raised when a token cache cannot be built or read (the message says why).
 

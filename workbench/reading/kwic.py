@@ -176,6 +176,27 @@ def _contexts(reading, index, rows: np.ndarray, pos: np.ndarray, k: int, window:
     return left, keyword, right
 
 
+#: A query that starts with this asks for every form of a lemma: ``lemma:نظام``.
+LEMMA_PREFIX = "lemma:"
+
+
+def lemma_query(query: str, analysis):
+    """``(query, analysis)`` to match: for ``lemma:WORD``, WORD's lemma in the same documents
+    tokenised as lemmas (camel-tools morphology; the lemma token cache is built once per corpus),
+    otherwise both unchanged. Lines still show the words as printed: every token, lemma or not,
+    keeps the span of the word it came from."""
+    q = str(query).strip()
+    if not q.startswith(LEMMA_PREFIX):
+        return query, analysis
+    q = q[len(LEMMA_PREFIX):].strip()
+    if not q:
+        raise ArgumentError("query 'lemma:' names no word: write e.g. 'lemma:نظام'")
+    if analysis.settings.tokens != "lemma":
+        analysis = analysis.with_settings(tokens="lemma", segment_clitics="drop", clitics="off",
+                                          clitic_vocabulary_path=None, urls="drop", emails="drop")
+    return q, analysis
+
+
 def kwic(analysis, query: str, *, window: int = 8, clitics: bool = False, regex: bool = False,
          sort: str | None = None, sample: int | None = None, by: str | None = None, seed: int = 0,
          limit: int | None = None) -> pd.DataFrame:
@@ -184,6 +205,9 @@ def kwic(analysis, query: str, *, window: int = 8, clitics: bool = False, regex:
     ``query`` is a word, a phrase, wildcards (``قوات *``, ``*ميليشي*``) or, with ``regex=True``,
     regular expressions (see :mod:`workbench.reading.patterns`); ``clitics=True`` also finds the
     word with attached و/ف, ب/ك/ل and the article (``النظام`` → ``وبالنظام``, ``للنظام``).
+    ``lemma:نظام`` finds every form whose lemma (camel-tools morphology, :mod:`workbench.text.morphology`)
+    is نظام -- النظام، للنظام، وبالنظام، أنظمة -- whatever the analysis' own tokens, and shows the
+    text as printed (:func:`lemma_query`).
     It is matched on the analysis' tokens keeping every word (:meth:`Analysis.reading`), so
     spelling variants that normalise alike are found together.
 
@@ -205,6 +229,8 @@ def kwic(analysis, query: str, *, window: int = 8, clitics: bool = False, regex:
     options, the number of matches and documents before sampling and limiting, and the analysis.
     """
     _check(window, sort, sample, limit, seed)
+    asked = str(query)
+    query, analysis = lemma_query(query, analysis)
     reading = analysis.reading()
     pattern = compile_query(query, reading.settings, clitics=clitics, regex=regex)
     index = reading.token_index()
@@ -235,7 +261,7 @@ def kwic(analysis, query: str, *, window: int = 8, clitics: bool = False, regex:
     if by is not None and by not in out.columns:
         out[by] = groups[chosen]
     out.attrs.update({
-        "query": str(query), "clitics": bool(clitics), "regex": bool(regex), "window": int(window),
+        "query": asked, "clitics": bool(clitics), "regex": bool(regex), "window": int(window),
         "sort": sort, "sample": None if sample is None else int(sample), "by": by, "seed": int(seed),
         "limit": None if limit is None else int(limit), "matches": n_matches, "documents": n_docs,
         "analysis": analysis.manifest(),

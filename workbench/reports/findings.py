@@ -270,6 +270,9 @@ def caveats(by_outlet: pd.DataFrame, monthly: pd.DataFrame | None, group: str, l
                                f"The groups differ in composition: {escape_markdown(w)}"))
     if top is not None and "outlets_target" in top.columns:
         for side in ("target", "reference"):
+            if group in by_outlet.columns and "outlet" in by_outlet.columns and \
+                    by_outlet.loc[by_outlet[group].astype(str) == str(labels[side]), "outlet"].nunique() < 2:
+                continue  # a side of one outlet: said above
             rows = top[top["direction"] == side]
             one = rows[rows[f"outlets_{side}"] == 1]
             if len(rows) and len(one):

@@ -214,7 +214,11 @@ def check_parameters(values: dict[str, Any], checks: dict[str, dict[str, Any]]) 
                 from ..text import TextSettings
 
                 try:
-                    TextSettings.coerce(v or {})
+                    ts = TextSettings.coerce(v or {})
+                    if ts.tokens != "surface":  # morphology needs camel-tools' data: say so before any kernel starts
+                        from ..text.morphology import morphology_info
+
+                        morphology_info()
                 except ValueError as e:
                     raise ParameterError(f"parameter '{name}': {e}") from None
 

@@ -35,6 +35,8 @@ _CHOICES = {
     "latin": ("keep", "drop"),
     "numbers": ("keep", "drop"),
     "clitics": ("off", "split", "strip"),
+    "tokens": ("surface", "d3tok", "atbtok", "lemma"),
+    "segment_clitics": ("drop", "keep"),
 }
 
 
@@ -68,6 +70,14 @@ class TextSettings:
     - ``remove_stopwords`` / ``stopwords_path``: drop tokens in the stopword list (``None`` = the
       shipped ``workbench/data/stopwords_ar.txt``), matched after the same normalisation.
     - ``min_length``: drop tokens shorter than this many characters (after everything else).
+
+    Morphology (:mod:`workbench.text.morphology`; needs camel-tools' morphology database):
+
+    - ``tokens``: ``"surface"`` (the words as written, the default), ``"d3tok"`` or ``"atbtok"``
+      (camel-tools' clitic segmentation schemes: «وبالنظام» → و+ ب+ ال+ نظام, or و+ ب+ النظام) or
+      ``"lemma"`` (the lemma of the chosen analysis: «والعدالة» → عدالة).
+    - ``segment_clitics``: the clitics split off by d3tok/atbtok are dropped (``"drop"``) or kept as
+      tokens such as ``و+`` and ``ال+`` (``"keep"``).
     """
 
     alef: bool = True
@@ -84,6 +94,8 @@ class TextSettings:
     min_length: int = 2
     clitics: str = "off"
     clitic_vocabulary_path: str | None = None
+    tokens: str = "surface"
+    segment_clitics: str = "drop"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -100,6 +112,14 @@ class TextSettings:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 object.__setattr__(self, name, str(value))  # accept pathlib.Path, store str
+        if self.tokens != "surface":
+            if self.clitics != "off":
+                raise SettingsError(f"text setting 'clitics' must be off with tokens = {self.tokens} "
+                                    "(camel-tools' morphology splits the clitics itself; see segment_clitics)")
+            for name in ("urls", "emails"):
+                if getattr(self, name) == "keep":
+                    raise SettingsError(f"text setting {name!r} = keep is not available with tokens = "
+                                        f"{self.tokens} (use tokens = surface to keep {name} as tokens)")
         if self.clitics != "off" and self.clitic_vocabulary_path is None:
             raise SettingsError(
                 "text setting 'clitics' needs 'clitic_vocabulary_path' (a word list, e.g. the corpus "
@@ -202,6 +222,13 @@ class TextSettings:
         payload["clitic_vocabulary"] = (
             _hash_file(self.clitic_vocabulary_path) if self.clitics != "off" else _hash_lines(())
         )
+        if self.tokens == "surface":  # fingerprints of surface settings are what they were before morphology
+            payload.pop("tokens")
+            payload.pop("segment_clitics")
+        else:
+            from .morphology import morphology_info  # raises a one-line error when the data is missing
+
+            payload["morphology"] = morphology_info().version
         payload["pipeline_version"] = PIPELINE_VERSION
         payload["camel_tools"] = getattr(camel_tools, "__version__", "?")
         payload["unicode"] = unicodedata.unidata_version

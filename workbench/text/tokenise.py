@@ -211,14 +211,61 @@ class _Filter:
         return out
 
 
+class _MorphFilter:
+    """The step-4 decisions with morphology (``settings.tokens`` d3tok, atbtok or lemma).
+
+    Receives tokens normalised *without* the orthographic folds (what camel-tools should see, see
+    :mod:`workbench.text.morphology`). A token with an Arabic letter is replaced by its
+    morphological tokens or lemma from the word table; each result (and each token without an
+    Arabic letter) then gets the user's normalisation and the surface filters. Clitic markers
+    (``و+``, ``+ه``) are kept only with ``segment_clitics="keep"``, and then skip the filters."""
+
+    def __init__(self, settings: TextSettings):
+        from .morphology import word_table
+
+        self.base = _Filter(settings.replace(tokens="surface", segment_clitics="drop"))
+        self.fold = get_normaliser(settings)
+        self.table = word_table()
+        self.column = ("d3tok", "atbtok", "lemma").index(settings.tokens)
+        self.keep_clitics = settings.segment_clitics == "keep"
+
+    def segment(self, seg: str) -> list[str]:
+        """The tokens one morphological token (or lemma) becomes."""
+        if seg[:1] == "+" or seg[-1:] == "+":
+            return [self.fold(seg)] if self.keep_clitics and len(seg) > 1 else []
+        return self.base(self.fold(seg))
+
+    def __call__(self, tok: str) -> list[str]:
+        from .morphology import needs_analysis
+
+        if not needs_analysis(tok):
+            return self.base(self.fold(tok))
+        out: list[str] = []
+        for seg in self.table.lookup(tok)[self.column].split(" "):
+            if seg:
+                out.extend(self.segment(seg))
+        return out
+
+
 @lru_cache(maxsize=16)
 def _filter_cached(settings: TextSettings, _word_lists: tuple) -> _Filter:
-    return _Filter(settings)
+    return _Filter(settings) if settings.tokens == "surface" else _MorphFilter(settings)
+
+
+def _morph_filter_for(settings: TextSettings) -> "_MorphFilter":
+    """The morphology filter of ``settings`` (tokens d3tok, atbtok or lemma)."""
+    return _filter_for(settings)
 
 
 def _filter_for(settings: TextSettings) -> _Filter:
     """The token filter for ``settings``, rebuilt when a word-list file changes."""
     return _filter_cached(settings, settings.word_list_state())
+
+
+def _pre_morph(settings: TextSettings) -> TextSettings:
+    from .morphology import _pre_settings
+
+    return _pre_settings(settings)
 
 
 # --------------------------------------------------------------------------- reference
@@ -229,7 +276,7 @@ def reference_tokenise(text: str, settings: TextSettings | None = None) -> list[
     """
     settings = settings or TextSettings()
     keep = _filter_for(settings)
-    norm = reference_normalise(text, settings)
+    norm = reference_normalise(text, settings if settings.tokens == "surface" else _pre_morph(settings))
     out: list[str] = []
     last = 0
     for m in _SPECIAL_RE.finditer(norm):
@@ -315,7 +362,8 @@ class _Pipeline:
 
     def __init__(self, settings: TextSettings):
         self.settings = settings
-        self.normaliser = get_normaliser(settings)
+        # with morphology, camel-tools sees the tokens before the orthographic folds (_MorphFilter)
+        self.normaliser = get_normaliser(settings if settings.tokens == "surface" else _pre_morph(settings))
         self.keep = _filter_for(settings)
         alphabet = self.normaliser.alphabet
         sym = _symbol_class(alphabet)
