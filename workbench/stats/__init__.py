@@ -1,46 +1,50 @@
-"""Statistics for comparing groups of documents (keyness) and collocations (two-word phrases)."""
+"""Statistics for comparing groups of documents (keyness) and collocations (two-word phrases).
 
-from workbench.stats.keyness import (
-    adjust_pvalues,
-    benjamini_hochberg,
-    chi2_yates,
-    clopper_pearson,
-    conservative_log_ratio,
-    dirichlet_prior,
-    g2_pvalue,
-    keyness,
-    log_likelihood,
-    log_ratio,
-    top_terms,
-    weighted_log_odds,
-)
-from workbench.stats.collocations import collocates, compare_collocates, multiword_expressions
-from workbench.stats.measures import COLUMNS, CORRECTIONS, MEASURES
-from workbench.stats.phrases import document_texts, phrase_matrix
-from workbench.stats.stratified import keyness_stratified
-from workbench.stats.composition import composition
+The names below are imported on first use (PEP 562 ``__getattr__``), so ``workbench.stats.measures``
+(names only) stays cheap for the command line, which reads it to build its options.
+"""
+from __future__ import annotations
 
-__all__ = [
-    "COLUMNS",
-    "CORRECTIONS",
-    "MEASURES",
-    "adjust_pvalues",
-    "benjamini_hochberg",
-    "chi2_yates",
-    "clopper_pearson",
-    "collocates",
-    "compare_collocates",
-    "composition",
-    "conservative_log_ratio",
-    "dirichlet_prior",
-    "document_texts",
-    "g2_pvalue",
-    "keyness",
-    "keyness_stratified",
-    "log_likelihood",
-    "log_ratio",
-    "multiword_expressions",
-    "phrase_matrix",
-    "top_terms",
-    "weighted_log_odds",
-]
+import importlib
+import sys
+import types
+
+_WHERE = {
+    "adjust_pvalues": "keyness", "benjamini_hochberg": "keyness", "chi2_yates": "keyness",
+    "clopper_pearson": "keyness", "conservative_log_ratio": "keyness", "dirichlet_prior": "keyness",
+    "g2_pvalue": "keyness", "keyness": "keyness", "log_likelihood": "keyness", "log_ratio": "keyness",
+    "top_terms": "keyness", "weighted_log_odds": "keyness",
+    "collocates": "collocations", "compare_collocates": "collocations", "multiword_expressions": "collocations",
+    "COLUMNS": "measures", "CORRECTIONS": "measures", "MEASURES": "measures",
+    "document_texts": "phrases", "phrase_matrix": "phrases",
+    "keyness_stratified": "stratified",
+    "composition": "composition",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """Two functions share their submodule's name (``keyness``, ``composition``). Importing the
+    submodule makes Python set the package attribute to the module; this keeps the function there,
+    as ``from workbench.stats import keyness`` always gave."""
+
+    def __setattr__(self, name, value):
+        if name in ("keyness", "composition") and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
