@@ -1,7 +1,8 @@
-"""Topic-model benchmark (on demand): our LDA pipeline vs gensim called directly, peak memory at 1×
-and 4× the corpus, LdaModel vs LdaMulticore (speed and run-to-run reproducibility).
+"""Topic-model benchmark (on demand): the gensim and tomotopy backends side by side, our LDA pipeline
+vs gensim called directly, peak memory at 1× and 4× the corpus, LdaModel vs LdaMulticore (speed and
+run-to-run reproducibility).
 
-    .venv/bin/python benchmarks/bench_topics.py [--store DIR] [--k 20] [--passes 20] [--quick]
+    .venv/bin/python benchmarks/bench_topics.py [--store DIR] [--k 20] [--passes 20] [--stages backends]
 
 Without --store it imports ../shared/corpora/egypt2013-dev into a temporary store. The matrix is
 ``corpus_matrix(store, min_df=5, max_df=0.5)``. Every measurement runs in a fresh Python process
@@ -14,6 +15,10 @@ Without --store it imports ../shared/corpora/egypt2013-dev into a temporary stor
              passes) on the corpus and on a 4× copy (the rows repeated 4 times, ids suffixed)
   multicore  LdaModel vs LdaMulticore(workers=1, 2) on the same matrix, 2 passes; each run twice
              with the same seed to see if the topics are identical
+  backends   gensim (LdaModel, --compare-passes passes, as the report) vs tomotopy (Gibbs sampling,
+             --iterations sweeps, 2 threads), same K, seed and training rows (select_k's 90 %):
+             wall and CPU seconds of training + θ, held-out c_v and NPMI (the 10 % held out, top 10
+             words, gensim CoherenceModel); tomotopy is trained twice to check that θ is identical
 """
 import argparse
 import json
@@ -110,6 +115,35 @@ tm = fit_topics(dtm, k, seed=1, passes=1)
 print(json.dumps({"docs": dtm.n_docs, "nnz": int(dtm.X.nnz), "rss_before_fit_mb": before,
                   "peak_mb": peak_mb(), "seconds": time.perf_counter() - t}))
 """,
+    "backend": LOAD + r"""
+import os
+from workbench.topics import fit_topics
+from workbench.topics.selection import _subset, coherence, heldout_split
+from workbench.stats.phrases import document_texts
+d, k, backend, n, store = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+dtm = load(d, 1)
+train, held = heldout_split(dtm.n_docs, 0.1, 1)
+sub = _subset(dtm, train)
+kw = {"passes": n} if backend == "gensim" else {"iterations": n}
+runs = []
+for rep in range(2 if backend == "tomotopy" else 1):
+    t, c = time.perf_counter(), time.process_time()
+    tm = fit_topics(sub, k, seed=1, backend=backend, **kw)
+    runs.append((time.perf_counter() - t, time.process_time() - c, tm.theta))
+from workbench.analysis import Analysis
+full = Analysis(store).matrix(min_df=5, max_df=0.5)
+assert list(full.docs["id"]) == list(dtm.docs["id"])
+texts = document_texts(full, held)
+t = time.perf_counter()
+out = {"wall": runs[0][0], "cpu": runs[0][1], "c_v": coherence(tm, texts, "c_v"),
+       "c_npmi": coherence(tm, texts, "c_npmi"), "n_train": int(sub.n_docs), "n_heldout": int(len(held)),
+       "load": os.getloadavg()[0], "peak_mb": peak_mb()}
+out["coherence_s"] = time.perf_counter() - t
+if len(runs) > 1:
+    out["same_theta_twice"] = bool(np.array_equal(runs[0][2], runs[1][2]))
+    out["wall_2"], out["cpu_2"] = runs[1][0], runs[1][1]
+print(json.dumps(out))
+""",
     "multicore": LOAD + r"""
 from workbench.topics import fit_topics, topic_terms
 d, k, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -139,8 +173,10 @@ def main() -> None:
     ap.add_argument("--store")
     ap.add_argument("--k", type=int, default=20)
     ap.add_argument("--passes", type=int, default=20, help="passes of the full-size model")
-    ap.add_argument("--stages", default="overhead,memory,full,multicore",
-                    help="comma-separated subset of: overhead, memory, full, multicore")
+    ap.add_argument("--compare-passes", type=int, default=10, help="gensim passes in 'backends' (the report's)")
+    ap.add_argument("--iterations", type=int, default=100, help="tomotopy Gibbs sweeps in 'backends'")
+    ap.add_argument("--stages", default="backends,overhead,memory,full,multicore",
+                    help="comma-separated subset of: backends, overhead, memory, full, multicore")
     a = ap.parse_args()
     stages = set(a.stages.split(","))
     import os
@@ -158,6 +194,8 @@ def main() -> None:
         print(f"matrix: {info['docs']:,} documents × {info['terms']:,} terms, {info['nnz']:,} non-zeros, "
               f"{info['tokens']:,} tokens (min_df=5, max_df=0.5)")
 
+        if "backends" in stages:
+            backends(tmp, a.k, a.compare_passes, a.iterations, store)
         if "overhead" in stages:
             overhead(tmp, a.k)
         if "memory" in stages:
@@ -174,6 +212,21 @@ def main() -> None:
                 print(f"{name:26s} train {r['train_1']:5.1f} s / {r['train_2']:5.1f} s; same θ twice: "
                       f"{r['theta_identical']} (max |Δθ| {r['max_theta_diff']:.3g}); same top-10 terms: "
                       f"{r['top_terms_identical']} ({r['top_terms_shared']:.0%} shared)")
+
+
+def backends(tmp, k, passes, iterations, store) -> None:
+    print(f"\n## backends: k={k}, seed 1, trained on 90 % of the documents, coherence on the 10 % held out")
+    res = {"gensim": run(STAGES["backend"], tmp, k, "gensim", passes, store),
+           "tomotopy": run(STAGES["backend"], tmp, k, "tomotopy", iterations, store)}
+    print(f"{'':34s} {'wall s':>7s} {'CPU s':>7s} {'c_v':>6s} {'NPMI':>7s}   load  peak MB")
+    for name, how in (("gensim", f"LdaModel, {passes} passes"), ("tomotopy", f"Gibbs, {iterations} sweeps, 2 threads")):
+        r = res[name]
+        print(f"{name + ' (' + how + ')':34s} {r['wall']:7.1f} {r['cpu']:7.1f} {r['c_v']:6.3f} {r['c_npmi']:7.3f}"
+              f"   {r['load']:4.1f}  {r['peak_mb']:.0f}")
+    t = res["tomotopy"]
+    print(f"tomotopy trained twice with seed 1: identical θ: {t['same_theta_twice']} "
+          f"(second run {t['wall_2']:.1f} s wall, {t['cpu_2']:.1f} s CPU); "
+          f"{t['n_train']:,} training / {t['n_heldout']:,} held-out documents")
 
 
 def overhead(tmp, k) -> None:

@@ -73,14 +73,47 @@ def demo_store(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def egypt_store(tmp_path_factory):
-    """The real egypt2013-dev corpus imported once per test session (read-only for tests)."""
+def egypt_import(tmp_path_factory):
+    """The real egypt2013-dev corpus imported once per test session: ``(store, import result)``.
+
+    Importing it takes seconds and tokenising it (into the store's own cache, on first use) more:
+    every test of the real corpus uses this one store, read-only."""
     need_shared(EGYPT)
     from workbench.corpus import import_sources
 
     store = tmp_path_factory.mktemp("egypt") / "store"
-    import_sources([EGYPT], store, registry=ROOT / "corpus" / "registries" / "egypt2013.yaml")
-    return store
+    result = import_sources([EGYPT], store, registry=ROOT / "corpus" / "registries" / "egypt2013.yaml")
+    return store, result
+
+
+@pytest.fixture(scope="session")
+def egypt_store(egypt_import):
+    """The real egypt2013-dev corpus imported once per test session (read-only for tests)."""
+    return egypt_import[0]
+
+
+@pytest.fixture(scope="session")
+def egypt_analysis(egypt_store):
+    """``Analysis(egypt_store)``, shared by the tests of the real corpus: it memoises its matrices,
+    so the 31,214 articles are counted once per session, not once per test (read-only for tests)."""
+    from workbench.analysis import Analysis
+
+    return Analysis(egypt_store)
+
+
+def side_by_side(*calls):
+    """Start every call (a function of no arguments) at once, each in a thread of its own; return
+    their futures when all have ended (an exception stays in its call's future, for the test that
+    reads it to raise).
+
+    For report and notebook runs, which spend their time in a kernel process of their own: two
+    of them side by side keep both cores busy. Use it in a fixture, so that no test runs meanwhile
+    (tests may monkeypatch what a run uses)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(calls), thread_name_prefix="side-by-side") as pool:
+        futures = [pool.submit(call) for call in calls]
+    return futures
 
 
 def notebook_outputs(path: Path) -> list:

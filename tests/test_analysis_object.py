@@ -103,14 +103,14 @@ def test_cli_keyness_where(demo_store, capsys):
 
 
 @pytest.mark.slow
-def test_where_removes_the_crime_section_confound_on_real_egyptian_news(egypt_store):
+def test_where_removes_the_crime_section_confound_on_real_egyptian_news(egypt_store, egypt_analysis):
     """Brotherhood site vs private papers: the private papers' police section tops their side;
     leaving out accidents and investigations brings the political vocabulary up (issue 11's finding)."""
     def private_side(analysis):
         table = analysis.compare("camp", "brotherhood", "private", min_count=10)
         return list(top_terms(table, 100, direction="reference")["term"])
 
-    everything = Analysis(egypt_store)
+    everything = egypt_analysis  # Analysis(egypt_store), shared with the other tests of the real corpus
     no_crime = Analysis(egypt_store, where="category!=accidents,investigations")
     n_crime = everything.metadata["category"].isin(["accidents", "investigations"]).sum()
     assert len(no_crime.docs) == len(everything.docs) - n_crime > 0

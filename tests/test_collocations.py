@@ -224,12 +224,10 @@ def test_cli_collocates(demo_store, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_egypt_morsi_collocates(egypt_store):
+def test_egypt_morsi_collocates(egypt_analysis):
     import time
 
-    from workbench.analysis import Analysis
-
-    a = Analysis(egypt_store)
+    a = egypt_analysis  # Analysis(egypt_store), shared with the other tests of the real corpus
     a.token_cache  # tokenise first: time the query only
     start = time.perf_counter()
     t = collocates(a, "مرسي", by="camp")

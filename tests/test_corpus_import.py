@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import EGYPT, ROOT, need_shared
+from conftest import ROOT
 from workbench.cli import main
 from workbench.corpus import import_sources, load_registry, open_store, read_corpus
 from workbench.corpus.readers import decode
@@ -332,11 +332,11 @@ def test_cli_errors_are_one_line_and_nonzero(tmp_path, registry_file, capsys):
 # ----------------------------------------------------------------------------- real data
 
 @pytest.mark.slow
-def test_egypt2013_import_and_summary(tmp_path):
-    need_shared(EGYPT)
-    res = import_sources([EGYPT], tmp_path / "eg", registry=ROOT / "corpus/registries/egypt2013.yaml")
+def test_egypt2013_import_and_summary(egypt_import):
+    # the session's import of the real corpus (conftest.egypt_import) is the import tested here
+    store, res = egypt_import
     assert res.read == 31214 and res.added + res.duplicates == 31214
-    st = open_store(tmp_path / "eg")
+    st = open_store(store)
     df = st.read(columns=["n_words"])
     counts = df["outlet"].value_counts()
     assert counts["fjp"] == 1726 and counts["al-ahram"] == 151 and counts["cnn-arabic"] == 524

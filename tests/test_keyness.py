@@ -451,3 +451,15 @@ def test_module_functions_documented():
         obj = getattr(kn, name)
         if callable(obj):
             assert obj.__doc__ and len(obj.__doc__) > 40, name
+
+
+def test_groups_are_read_in_row_blocks_with_the_same_result(monkeypatch):
+    """keyness() sums the groups a block of rows at a time (bounded memory on a million articles):
+    blocks of one or two rows give exactly the table of one block."""
+    import importlib
+    mod = importlib.import_module("workbench.stats.keyness")
+    args = (sp.csr_array(COUNTS), VOCAB, TARGET, ~TARGET)
+    whole = keyness(*args, outlets=OUTLETS, min_outlets=2)
+    for size in (1, 2):
+        monkeypatch.setattr(mod, "GROUP_BLOCK", size)
+        pd.testing.assert_frame_equal(keyness(*args, outlets=OUTLETS, min_outlets=2), whole)

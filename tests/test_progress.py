@@ -216,18 +216,20 @@ def test_section_lines_stop_when_the_notebook_fails(tmp_path):
 
 class FakeKernel:
     """papermill.execute_notebook without a kernel: writes sections.json as a notebook would, then
-    copies the notebook, or raises ``raise_``."""
+    copies the notebook, or raises ``raise_``. Each section lasts ``pause`` seconds (the sections
+    file says 0.8 s whatever ``pause`` is)."""
 
     raise_ = None
+    pause = 0.8
 
     def __call__(self, input_path, output_path, parameters=None, **kw):
         import shutil
 
         f = Path(parameters["output_dir"]) / "sections.json"
         _sections(f, "first", [])
-        time.sleep(0.8)
+        time.sleep(self.pause)
         _sections(f, "second", [("first", 0.8)])
-        time.sleep(0.8)
+        time.sleep(self.pause)
         if self.raise_ is not None:
             e, self.raise_ = self.raise_, None
             raise e
@@ -247,6 +249,7 @@ def _notebook(tmp_path, cells):
 def test_runner_prints_section_lines_and_stops_watching_on_failure(tmp_path, monkeypatch, capsys):
     nb = _notebook(tmp_path, ["print('hello')"])
     fake = FakeKernel()
+    fake.pause = 0.5  # five looks of the watcher (every 0.1 s) per section: each is seen running
     monkeypatch.setattr("papermill.execute_notebook", fake)
     monkeypatch.setattr(SectionLines, "INTERVAL", 0.1)
     monkeypatch.setenv(wp.ENV, "1")
@@ -258,6 +261,9 @@ def test_runner_prints_section_lines_and_stops_watching_on_failure(tmp_path, mon
     assert err[-1].endswith("s; rendering HTML")
     assert not (res.folder / "sections.json").exists() and not _watchers()
 
+    # the runs below check the last look at the sections file (the one made when the run ends) and
+    # that nothing is printed: neither needs sections that last
+    fake.pause = 0
     fake.raise_ = RuntimeError("boom")
     with pytest.raises(ReportError, match="failed in section 'second'"):
         run_report(nb, out=tmp_path / "reports", pdf=False)
@@ -298,5 +304,10 @@ def test_report_command_prints_a_line_per_section_and_the_kernel_draws_no_bar(tm
     assert [s["section"] for s in manifest["sections"]] == ["bars", "quick"]
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "report.html", "report.ipynb"]
 
+    # --quiet: not a line, whatever the notebook does (a kernel's own output never reaches our
+    # standard error, so the runner's bookkeeping is what is checked; sections as a notebook writes them)
+    fake = FakeKernel()
+    fake.pause = 0
+    monkeypatch.setattr("papermill.execute_notebook", fake)
     assert main(["report", str(nb), "--out", str(out), "--no-pdf", "--quiet"]) == 0
     assert capsys.readouterr().err == "" and not _watchers()

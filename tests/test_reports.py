@@ -6,13 +6,14 @@ import os
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from conftest import ROOT, notebook_outputs
+from conftest import ROOT, notebook_outputs, side_by_side
 from test_findings import check_evidence
 from workbench.cli import main
 from workbench.corpus import import_sources
@@ -26,6 +27,16 @@ FRAMING = ROOT / "notebooks" / "framing_report.ipynb"
 @pytest.fixture
 def demo(demo_store):
     return demo_store
+
+
+def _chromium() -> bool:
+    return bool(shutil.which("chromium") or os.environ.get("WORKBENCH_CHROMIUM"))
+
+
+def copy_notebook(input_path, output_path, **kw):
+    """papermill.execute_notebook without a kernel (the notebook is copied as it is): for runs that
+    only need the runner's bookkeeping, such as an earlier report that must stay untouched."""
+    shutil.copy(input_path, output_path)
 
 
 def digest(folder: Path) -> dict:
@@ -84,11 +95,29 @@ def test_corpus_checks_happen_before_any_kernel(demo, tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- runs
 
+@pytest.fixture(scope="module")
+def framing_runs(demo_store, tmp_path_factory):
+    """The framing report run twice with the same parameters, one run after the other in one folder
+    (``runs``: ``(out, a, b)``), and, side by side with them, the notebook run as in JupyterLab
+    (``interactive``: its outputs). Each is a future: a test raises its run's error, if any.
+
+    The second run also prints its PDF (when Chromium is there): the PDF test reads it, and the
+    comparison of the two runs' HTML and tables also shows that printing the PDF changes neither."""
+    out = tmp_path_factory.mktemp("framing") / "reports"
+    params = [("store", str(demo_store)), ("top_n", "10")]
+
+    def two_runs():
+        a = run_report(FRAMING, cli_params=params, out=out, pdf=False)
+        b = run_report(FRAMING, cli_params=params, out=out, pdf=_chromium())
+        return out, a, b
+
+    runs, interactive = side_by_side(two_runs, lambda: notebook_outputs(FRAMING))
+    return SimpleNamespace(runs=runs, interactive=interactive)
+
+
 @pytest.mark.slow
-def test_report_run_outputs_and_byte_identical_tables(demo, tmp_path):
-    out = tmp_path / "reports"
-    a = run_report(FRAMING, cli_params=[("store", str(demo)), ("top_n", "10")], out=out, pdf=False)
-    b = run_report(FRAMING, cli_params=[("store", str(demo)), ("top_n", "10")], out=out, pdf=False)
+def test_report_run_outputs_and_byte_identical_tables(framing_runs):
+    out, a, b = framing_runs.runs.result()
     assert a.folder != b.folder and a.folder.parent == out / "framing_report"
     for f in ("report.ipynb", "report.html", "manifest.json", "tables/keyness_top_terms.csv",
               "tables/topics.csv", "tables/topic_prevalence_difference.csv", "figures/topic_map.png",
@@ -146,10 +175,12 @@ def failing_notebook(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_failing_cell_stops_with_summary_and_keeps_earlier_reports(tmp_path, capsys):
+def test_failing_cell_stops_with_summary_and_keeps_earlier_reports(tmp_path, monkeypatch, capsys):
     nb = failing_notebook(tmp_path)
     out = tmp_path / "reports"
-    good = run_report(nb, cli_params=[("x", "2")], out=out, pdf=False)
+    with monkeypatch.context() as m:  # the earlier report needs no kernel; the failing run below does
+        m.setattr("papermill.execute_notebook", copy_notebook)
+        good = run_report(nb, cli_params=[("x", "2")], out=out, pdf=False)
     before = digest(good.folder)
     rc = main(["report", str(nb), "-p", "x", "1", "--out", str(out), "--no-pdf"])
     assert rc == 3
@@ -172,22 +203,22 @@ def test_two_runs_cannot_write_the_same_place(tmp_path):
 
 
 @pytest.mark.slow
-def test_keep_prunes_old_runs(tmp_path):
+def test_keep_prunes_old_runs(tmp_path, monkeypatch):
     nb = failing_notebook(tmp_path)
     out = tmp_path / "reports"
+    monkeypatch.setattr("papermill.execute_notebook", copy_notebook)  # pruning is the runner's bookkeeping
     for _ in range(3):
         last = run_report(nb, cli_params=[("x", "2")], out=out, pdf=False, keep=2)
     runs = [p for p in (out / "broken").iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(runs) == 2 and last.folder in runs
 
 
-@pytest.mark.skipif(not (shutil.which("chromium") or os.environ.get("WORKBENCH_CHROMIUM")),
-                    reason="Chromium is not installed (make report installs it where it can)")
+@pytest.mark.skipif(not _chromium(), reason="Chromium is not installed (make report installs it where it can)")
 @pytest.mark.slow
-def test_report_pdf(demo, tmp_path):
-    # the PDF is what is tested here: the heavier sections are covered by the run above
-    res = run_report(FRAMING, cli_params=[("store", str(demo)), ("topics", "false"), ("stories", "false")],
-                     out=tmp_path, pdf=True)
+def test_report_pdf(framing_runs):
+    # the PDF is what is tested here: the second run of the report above prints it
+    out, a, res = framing_runs.runs.result()
+    assert not (a.folder / "report.pdf").exists()  # pdf=False prints none
     pdf = (res.folder / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
 
@@ -239,14 +270,15 @@ def test_shipped_schedule_loads():
 @pytest.mark.slow
 def test_missing_chromium_still_gives_html_and_says_how_to_get_pdf(tmp_path, monkeypatch):
     monkeypatch.setattr("workbench.reports.render.chromium_path", lambda: None)
+    monkeypatch.setattr("papermill.execute_notebook", copy_notebook)  # rendering is tested, not the kernel
     res = run_report(failing_notebook(tmp_path), cli_params=[("x", "2")], out=tmp_path / "r", pdf=True)
     assert (res.folder / "report.html").is_file() and not (res.folder / "report.pdf").exists()
     assert any("apt-get install chromium" in m for m in res.messages)
 
 
 @pytest.mark.slow
-def test_notebook_runs_interactively_with_its_defaults():
+def test_notebook_runs_interactively_with_its_defaults(framing_runs):
     """As in JupyterLab: no papermill, no parameters injected, nothing saved (output_dir None)."""
-    outputs = notebook_outputs(FRAMING)
+    outputs = framing_runs.interactive.result()  # notebook_outputs(FRAMING), run beside the reports above
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 8

@@ -250,8 +250,8 @@ def test_cli(demo_store, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_egypt_stories(egypt_store):
-    analysis = Analysis(egypt_store)
+def test_egypt_stories(egypt_analysis):
+    analysis = egypt_analysis  # Analysis(egypt_store), shared with the other tests of the real corpus
     analysis.matrix()                          # tokenising is not clustering: count first
     start = time.perf_counter()
     stories = find_stories(analysis)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import EGYPT, ROOT, need_shared
+from conftest import ROOT
 from workbench.analysis import corpus_matrix
 from workbench.corpus import import_sources
 from workbench.matrix import DocumentTermMatrix, trim
@@ -259,28 +259,20 @@ def test_error_messages(dtm, tm):
 
 
 @pytest.mark.slow
-def test_egypt2013_sample():
+def test_egypt2013_sample(egypt_analysis):
     """Real data: 3,000 Egyptian articles, k=10 — the model trains, θ is sane, camps differ."""
-    path = need_shared(EGYPT)
-    import tempfile
-
-    from workbench.corpus import import_sources as imp
-
-    with tempfile.TemporaryDirectory() as tmp:
-        store = f"{tmp}/store"
-        imp([path], store, registry=ROOT / "corpus" / "registries" / "egypt2013.yaml")
-        full = corpus_matrix(store)
-        rows = np.sort(np.random.default_rng(0).choice(full.n_docs, 3000, replace=False))
-        sample = trim(DocumentTermMatrix(full.X[rows], full.vocab, full.docs.iloc[rows].reset_index(drop=True),
-                                         full.meta), min_df=5, max_df=0.5)
-        tm = fit_topics(sample, 10, seed=SEED, passes=5)
-        assert tm.theta.shape == (3000, 10) and np.allclose(tm.theta.sum(axis=1), 1)
-        top = topic_terms(tm, 10)
-        assert top["term"].nunique() > 60  # topics are not all the same words
-        prev = tm.prevalence()
-        assert prev.max() < 0.5  # no single topic swallows the corpus
-        diff = prevalence_difference(tm, by="camp", target="brotherhood", reference="state", n_boot=500)
-        assert diff["excludes_zero"].any()  # the Brotherhood's site and the state press differ in topics
+    full = egypt_analysis.matrix()  # = corpus_matrix(egypt_store), counted once for the session's tests
+    rows = np.sort(np.random.default_rng(0).choice(full.n_docs, 3000, replace=False))
+    sample = trim(DocumentTermMatrix(full.X[rows], full.vocab, full.docs.iloc[rows].reset_index(drop=True),
+                                     full.meta), min_df=5, max_df=0.5)
+    tm = fit_topics(sample, 10, seed=SEED, passes=3)  # as 5 passes: ~90 distinct top terms, largest share 0.18
+    assert tm.theta.shape == (3000, 10) and np.allclose(tm.theta.sum(axis=1), 1)
+    top = topic_terms(tm, 10)
+    assert top["term"].nunique() > 60  # topics are not all the same words
+    prev = tm.prevalence()
+    assert prev.max() < 0.5  # no single topic swallows the corpus
+    diff = prevalence_difference(tm, by="camp", target="brotherhood", reference="state", n_boot=500)
+    assert diff["excludes_zero"].any()  # the Brotherhood's site and the state press differ in topics
 
 
 def test_prevalence_heatmap_has_one_cell_per_topic_and_outlet():

@@ -241,7 +241,8 @@ def cache_root(store: str | Path | Store, cache_dir: str | os.PathLike | None = 
 
 
 def token_cache_path(store: str | Path | Store, settings: TextSettings | None = None,
-                     *, workers: int | None = None, cache_dir: str | os.PathLike | None = None) -> Path:
+                     *, workers: int | None = None, cache_dir: str | os.PathLike | None = None,
+                     scheduler: Any = None) -> Path:
     """Tokenise the whole store (title and text of each article) once per settings; return the cache file.
 
     The cache lives in ``ROOT/tokens`` (``ROOT`` from :func:`cache_root`: ``cache_dir``,
@@ -253,7 +254,15 @@ def token_cache_path(store: str | Path | Store, settings: TextSettings | None = 
     with a warning. Before tokenising, every part of the store is checked against its catalogue
     SHA-256 (:meth:`Store.verify`), so the tokens always match the catalogue that keys them.
     Rows are in storage order (``Store.read(sort=False)``); texts are streamed from the Parquet parts.
+
+    ``scheduler`` tokenises on a Dask cluster (``"local"``, an address such as ``tcp://host:8786``,
+    a ``distributed.Client`` or cluster object; default ``$WORKBENCH_DASK_SCHEDULER``, else no Dask):
+    the texts go to the workers in chunks and the client writes the same cache file, in the same
+    order (see :mod:`workbench.cluster`). A cache hit starts no cluster.
     """
+    from .cluster import resolve_scheduler
+
+    scheduler = resolve_scheduler(scheduler)
     st = _store(store)
     settings = settings or TextSettings()
     content = hashlib.sha256(
@@ -275,7 +284,8 @@ def token_cache_path(store: str | Path | Store, settings: TextSettings | None = 
                 settings, workers=workers)
     texts = (document_text(title, text) for title, text in zip(st.iter_column("title"), st.iter_column("text")))
     total = sum(int(p.get("rows") or 0) for p in st.catalogue["parts"]) or None  # for the progress bar
-    return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers, total=total)
+    return cache.get_or_build(st.iter_column("id"), texts, settings, content, workers=workers, total=total,
+                              scheduler=scheduler)
 
 
 class Analysis:
@@ -286,7 +296,10 @@ class Analysis:
     :meth:`TextSettings.coerce` takes (settings, a dict, a YAML file, None for defaults).
     ``selection`` is a :class:`Selection` (or its fields as keywords: ``start``, ``end``,
     ``outlets``, ``where``). ``cache_dir`` and ``workers`` go to the token cache (see
-    :func:`cache_root`).
+    :func:`cache_root`). ``scheduler`` runs the parallel stages (tokenising, story similarity) on
+    Dask: ``"local"`` for a local cluster, or any ``dask.distributed`` scheduler address, client or
+    cluster object; default ``$WORKBENCH_DASK_SCHEDULER``, else none (see :mod:`workbench.cluster`).
+    The results are the same either way.
 
     Everything is computed on first use and kept: :attr:`metadata` (every stored article, no text,
     storage order), :attr:`docs` (the selected ones), :meth:`tokens` (the ordered token stream),
@@ -297,7 +310,10 @@ class Analysis:
     def __init__(self, store: str | os.PathLike | Store, settings: Any = None,
                  selection: Selection | None = None, *, start: str | None = None, end: str | None = None,
                  outlets: Sequence[str] | None = None, where: Any = None,
-                 cache_dir: str | os.PathLike | None = None, workers: int | None = None):
+                 cache_dir: str | os.PathLike | None = None, workers: int | None = None,
+                 scheduler: Any = None):
+        from .cluster import resolve_scheduler
+
         self.store = _store(store)
         self.settings = TextSettings.coerce(settings)
         if selection is not None and any(v is not None for v in (start, end, outlets, where)):
@@ -305,6 +321,7 @@ class Analysis:
         self.selection = selection or Selection(start=start, end=end, outlets=outlets, where=where)
         self.cache_dir = cache_dir
         self.workers = workers
+        self.scheduler = resolve_scheduler(scheduler)
         self._matrices: dict[tuple, DocumentTermMatrix] = {}
 
     @classmethod
@@ -356,7 +373,8 @@ class Analysis:
     @cached_property
     def token_cache(self) -> Path:
         """The token cache file of the whole store under these settings (built on first use)."""
-        return token_cache_path(self.store, self.settings, workers=self.workers, cache_dir=self.cache_dir)
+        return token_cache_path(self.store, self.settings, workers=self.workers, cache_dir=self.cache_dir,
+                                scheduler=False if self.scheduler is None else self.scheduler)
 
     def with_settings(self, settings: Any = None, **changes: Any) -> "Analysis":
         """The same documents under other text settings (``changes`` override single options).
@@ -369,7 +387,8 @@ class Analysis:
         new = TextSettings.coerce(base, **changes)
         if new == self.settings:
             return self
-        other = Analysis(self.store, new, self.selection, cache_dir=self.cache_dir, workers=self.workers)
+        other = Analysis(self.store, new, self.selection, cache_dir=self.cache_dir, workers=self.workers,
+                         scheduler=False if self.scheduler is None else self.scheduler)
         for name in ("fingerprint", "metadata", "mask", "docs", "cache_root"):
             if name in self.__dict__:
                 other.__dict__[name] = self.__dict__[name]

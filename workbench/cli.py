@@ -36,12 +36,29 @@ def cmd_corpus_import(args) -> int:
         args.sources, args.store, registry=args.registry, format=args.format,
         encoding=args.encoding, columns=_mapping(args.column), metadata=args.metadata,
         date_format=args.date_format, skip_invalid=args.skip_invalid, rejects=args.rejects,
-        quiet=args.quiet,
+        quiet=args.quiet, batch_size=args.batch_size, skip_known=not args.again,
     )
     if args.json:
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=1))
     elif not args.quiet or res.added:
         print(res.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_corpus_query(args) -> int:
+    from .query import query_store
+
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    df = query_store(args.store, where=args.where, columns=columns, text_contains=args.contains,
+                     outlets=args.outlet, camps=args.camp, start=args.start, end=args.end,
+                     sort=args.sort, limit=args.limit)
+    if args.count:
+        print(len(df))
+    elif args.out:
+        df.to_csv(args.out, index=False)
+        print(f"{len(df)} articles → {args.out}", file=sys.stderr)
+    else:
+        df.to_csv(sys.stdout, index=False)
     return 0
 
 
@@ -296,7 +313,7 @@ def _analysis(args):
 
     return Analysis(args.store, _text_settings(args), start=args.start, end=args.end,
                     outlets=[o.strip() for o in args.outlets.split(",")] if args.outlets else None,
-                    where=args.where, cache_dir=args.cache)
+                    where=args.where, cache_dir=args.cache, scheduler=getattr(args, "scheduler", None))
 
 
 def cmd_trends(args) -> int:
@@ -613,6 +630,9 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="one text setting, e.g. --set teh_marbuta=true")
     p.add_argument("--cache", metavar="DIR", help="folder for the token cache (default: $WORKBENCH_CACHE, "
                    "else STORE/cache, else ~/.cache/arabic-media-workbench/ when the store is read-only)")
+    p.add_argument("--scheduler", metavar="ADDRESS|local",
+                   help="tokenise (and compare stories) on Dask: 'local' starts a local cluster, an address such as "
+                        "tcp://host:8786 uses a running scheduler (default: $WORKBENCH_DASK_SCHEDULER, else no Dask)")
 
 
 def _comparison_options(p: argparse.ArgumentParser) -> None:
@@ -656,9 +676,33 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--skip-invalid", action="store_true", help="write the valid rows and a rejects file with reasons")
     imp.add_argument("--rejects", metavar="FILE", help="where --skip-invalid writes rejected records (default: STORE/rejects/)")
     imp.add_argument("--json", action="store_true", help="print the import record as JSON")
+    imp.add_argument("--batch-size", type=int, default=20_000, metavar="N",
+                     help="articles validated and written at a time (memory grows with it, not the file; default 20000)")
+    imp.add_argument("--again", action="store_true",
+                     help="read a source even if a file with the same SHA-256 was already imported (default: skip it)")
     imp.add_argument("-q", "--quiet", action="store_true",
                      help="no progress bar (one is shown only when stderr is a terminal, never in logs)")
     imp.set_defaults(func=cmd_corpus_import)
+
+    q = csub.add_parser(
+        "query", help="articles matching conditions, as CSV (DuckDB over the store's Parquet parts)",
+        description="Select articles by outlet, camp, dates, any column and text, reading only the "
+        "columns asked for. Prints CSV (id, outlet, camp, date and --columns).",
+    )
+    q.add_argument("--store", required=True, metavar="DIR")
+    q.add_argument("--where", action="append", metavar="COLUMN=VALUE[,VALUE]",
+                   help="condition on any column, e.g. category!=accidents (repeatable, combined with AND)")
+    q.add_argument("--outlet", action="append", metavar="ID", help="keep this outlet (repeatable)")
+    q.add_argument("--camp", action="append", metavar="CAMP", help="keep this camp (repeatable)")
+    q.add_argument("--start", metavar="YYYY-MM-DD")
+    q.add_argument("--end", metavar="YYYY-MM-DD", help="last day included")
+    q.add_argument("--contains", action="append", metavar="TEXT", help="the text contains TEXT (repeatable: any)")
+    q.add_argument("--columns", metavar="A,B", help="columns to print besides id, outlet, camp, date (text, title, …)")
+    q.add_argument("--sort", action="store_true", help="by date then id (default: storage order)")
+    q.add_argument("--limit", type=int, metavar="N")
+    q.add_argument("--count", action="store_true", help="print only the number of articles")
+    q.add_argument("--out", metavar="FILE.csv", help="write the CSV to FILE")
+    q.set_defaults(func=cmd_corpus_query)
 
     info = csub.add_parser("info", help="articles per outlet and camp, date range, words, duplicates dropped")
     info.add_argument("--store", required=True, metavar="DIR")

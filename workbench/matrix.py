@@ -106,7 +106,7 @@ def build_matrix(
         for batch in token_batches:
             if isinstance(batch, pa.Array):
                 if orders == (1,):
-                    blocks.append(_arrow_block(batch, index))
+                    blocks.append(_compact(_arrow_block(batch, index)))
                     n_docs += len(batch)
                     bar.update(len(batch))
                     continue
@@ -123,22 +123,37 @@ def build_matrix(
             blk = sp.csr_matrix((np.ones(len(c), dtype=np.int64), (rows, c)),
                                 shape=(len(batch), max(len(index), 1)))
             blk.sum_duplicates()
-            blocks.append(blk)
+            blocks.append(_compact(blk))
             n_docs += len(batch)
             bar.update(len(batch))
     if n_docs != len(docs):
         raise MatrixError(f"the token stream has {n_docs} documents but the metadata has {len(docs)}")
+    # Trimmed and ordered before the blocks are stacked (what trim() does to the full matrix), so
+    # the untrimmed matrix never exists: the peak is the blocks plus the final matrix.
+    lo = _doc_threshold(min_df, n_docs, "min_df")
+    hi = _doc_threshold(max_df, n_docs, "max_df")
     n_terms = len(index)
-    if blocks:
-        for b in blocks:
-            b.resize((b.shape[0], n_terms))
-        X = sp.vstack(blocks, format="csr", dtype=np.int64)
-    else:
-        X = sp.csr_matrix((0, 0), dtype=np.int64)
-    vocab = pd.Index(list(index), dtype=object, name="term")
-    dtm = DocumentTermMatrix(X, vocab, docs.reset_index(drop=True),
-                             {"ngrams": list(orders), "min_count": min_count, "min_df": min_df, "max_df": max_df})
-    return trim(dtm, min_count=min_count, min_df=min_df, max_df=max_df)
+    counts = np.zeros(n_terms, dtype=np.int64)
+    dfreq = np.zeros(n_terms, dtype=np.int64)
+    for _, ind, dat in blocks:
+        counts += np.rint(np.bincount(ind, weights=dat, minlength=n_terms)).astype(np.int64)
+        dfreq += np.bincount(ind, minlength=n_terms)
+    terms = np.empty(n_terms, dtype=object)
+    terms[:] = list(index)
+    del index
+    idx = _kept_columns(terms, counts, dfreq, min_count, lo, hi)
+    X = _stack(blocks, n_terms, idx, n_docs)
+    vocab = pd.Index(terms[idx], dtype=object, name="term")
+    return DocumentTermMatrix(X, vocab, docs.reset_index(drop=True),
+                              {"ngrams": list(orders), "min_count": min_count, "min_df": min_df, "max_df": max_df})
+
+
+def _kept_columns(terms: np.ndarray, counts: np.ndarray, dfreq: np.ndarray, min_count: int, lo: int,
+                  hi: int) -> np.ndarray:
+    """Column numbers of the terms within the bounds, by descending count, then alphabetically."""
+    idx = np.flatnonzero((counts >= min_count) & (dfreq >= lo) & (dfreq <= hi))
+    order = sorted(range(len(idx)), key=lambda i: (-counts[idx[i]], terms[idx[i]]))
+    return idx[np.asarray(order, dtype=np.int64)] if len(idx) else idx
 
 
 def _arrow_block(batch: pa.Array, index: dict[str, int]) -> sp.csr_matrix:
@@ -159,6 +174,56 @@ def _arrow_block(batch: pa.Array, index: dict[str, int]) -> sp.csr_matrix:
                         shape=(len(batch), max(len(index), 1)))
     blk.sum_duplicates()
     return blk
+
+
+def _compact(blk: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A counted block as ``(nonzeros per row, column numbers, counts)``, in the smallest dtypes
+    that hold them, so the blocks of a large corpus take 8 bytes per non-zero until stacked."""
+    idx_type = np.int32 if len(blk.indices) == 0 or blk.indices.max() < 2**31 else np.int64
+    cnt_type = np.int32 if len(blk.data) == 0 or blk.data.max() < 2**31 else np.int64
+    return np.diff(blk.indptr), blk.indices.astype(idx_type, copy=False), blk.data.astype(cnt_type, copy=False)
+
+
+def _stack(blocks: list, n_terms: int, idx: np.ndarray, n_docs: int) -> sp.csr_matrix:
+    """Stack the row blocks into one CSR matrix (int64 counts) of the columns ``idx`` (in that
+    order), releasing each block as it is copied, so the peak is the final matrix plus the blocks'
+    smaller arrays (never two full matrices)."""
+    col_type = np.int32 if n_terms < 2**31 else np.int64
+    new_col = np.full(n_terms, -1, dtype=col_type)
+    new_col[idx] = np.arange(len(idx), dtype=col_type)
+    row_nnz = np.zeros(n_docs, dtype=np.int64)
+    row = 0
+    for nz, ind, _ in blocks:        # non-zeros kept in each row
+        keep = new_col[ind] >= 0
+        starts = np.zeros(len(nz), dtype=np.int64)
+        np.cumsum(nz[:-1], out=starts[1:])
+        full = np.flatnonzero(nz > 0)
+        if len(full):
+            row_nnz[row + full] = np.add.reduceat(keep, starts[full], dtype=np.int64)
+        row += len(nz)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(row_nnz, out=indptr[1:])
+    del row_nnz
+    nnz = int(indptr[-1])
+    idx_type = np.int32 if nnz < 2**31 and n_terms < 2**31 else np.int64
+    indices = np.empty(nnz, dtype=idx_type)
+    data = np.empty(nnz, dtype=np.int64)
+    pos = 0
+    while blocks:
+        _, ind, dat = blocks.pop(0)
+        cols = new_col[ind]
+        keep = cols >= 0
+        k = int(keep.sum())
+        indices[pos:pos + k] = cols[keep]
+        data[pos:pos + k] = dat[keep]
+        pos += k
+        del ind, dat, cols, keep
+    if idx_type == np.int32:
+        indptr = indptr.astype(np.int32)
+    X = sp.csr_matrix((data, indices, indptr), shape=(n_docs, len(idx)), copy=False)
+    X.has_sorted_indices = False
+    X.sort_indices()
+    return X
 
 
 def _doc_threshold(v: int | float, n_docs: int, name: str) -> int:
@@ -185,16 +250,42 @@ def trim(dtm: DocumentTermMatrix, *, min_count: int = 1, min_df: int | float = 1
     hi = _doc_threshold(max_df, dtm.n_docs, "max_df")
     counts = dtm.term_counts().to_numpy()
     df = dtm.doc_freq().to_numpy()
-    keep = (counts >= min_count) & (df >= lo) & (df <= hi)
-    idx = np.flatnonzero(keep)
-    terms = dtm.vocab.to_numpy()[idx]
-    order = np.lexsort((terms.astype(str), -counts[idx]))
-    idx = idx[order]
-    X = dtm.X[:, idx].tocsr()
-    X.sort_indices()
+    idx = _kept_columns(dtm.vocab.to_numpy(), counts, df, min_count, lo, hi)
+    X = _select_columns(dtm.X, idx)
     meta = {**dtm.meta, "min_count": min_count, "min_df": min_df, "max_df": max_df}
     return DocumentTermMatrix(X, pd.Index(dtm.vocab.to_numpy()[idx], dtype=object, name="term"), dtm.docs, meta,
                               tokens=dtm.tokens)
+
+
+def _select_columns(X: sp.csr_matrix, idx: np.ndarray) -> sp.csr_matrix:
+    """``X[:, idx]`` (sorted indices) by renumbering the column numbers of the non-zeros: one pass
+    over them, without scipy's intermediate copies."""
+    X = X.tocsr()
+    col_type = np.int32 if X.shape[1] < 2**31 else np.int64
+    new_col = np.full(X.shape[1], -1, dtype=col_type)
+    new_col[idx] = np.arange(len(idx), dtype=col_type)
+    cols = new_col[X.indices]
+    if len(idx) == X.shape[1]:       # every column kept: only renumbered
+        indices, data = cols, X.data.copy()
+        indptr = X.indptr.astype(np.int64)
+    else:
+        keep = cols >= 0
+        indices, data = cols[keep], X.data[keep]
+        per_row = np.zeros(X.shape[0], dtype=np.int64)
+        starts = X.indptr[:-1]
+        full = np.flatnonzero(np.diff(X.indptr) > 0)
+        if len(full):
+            per_row[full] = np.add.reduceat(keep, starts[full], dtype=np.int64)
+        indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
+        np.cumsum(per_row, out=indptr[1:])
+        del keep, per_row
+    del cols
+    idx_type = np.int32 if len(indices) < 2**31 and len(idx) < 2**31 else np.int64
+    out = sp.csr_matrix((data, indices.astype(idx_type), indptr.astype(idx_type)),
+                        shape=(X.shape[0], len(idx)), copy=False)
+    out.has_sorted_indices = False
+    out.sort_indices()
+    return out
 
 
 def group(dtm: DocumentTermMatrix, by: str | Sequence[str]) -> DocumentTermMatrix:

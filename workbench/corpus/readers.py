@@ -5,6 +5,9 @@ and a folder of ``.txt`` files described by a metadata CSV. Each reader yields :
 objects carrying the file and line they came from, so validation can say exactly where a problem
 is.
 
+:func:`open_source` reads the same formats as a stream of record batches (what imports use, so
+memory does not grow with the file); :func:`read_source` reads a source whole.
+
 Encodings: UTF-8, UTF-8 with BOM, UTF-16 (with or without BOM) and Windows-1256 (still common in
 Arabic web archives) are detected; any codec Python knows can be named. Input that cannot be
 decoded is an error naming the file and the byte offset — never silent mojibake. Windows-1256 is
@@ -279,6 +282,36 @@ _LOADS = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_
                           strict=False).decode
 
 
+def _parse_json_line(name: str, lineno: int, line: str) -> dict | Problem:
+    """One JSON Lines line as an object, or the :class:`Problem` that it is not one."""
+    try:
+        obj = _LOADS(line)
+    except _DuplicateKey as e:
+        return Problem(name, lineno, str(e), "appears twice in the object; keep one")
+    except json.JSONDecodeError as e:
+        cut = e.pos >= len(line.rstrip()) or e.msg.startswith("Unterminated string")
+        hint = "the line is cut short (a truncated file?)" if cut else "fix or remove the line"
+        return Problem(name, lineno, "json",
+                       f"not valid JSON ({e.msg.removesuffix(' at')} at column {e.colno}); {hint}")
+    except ValueError as e:
+        return Problem(name, lineno, "json", f"not valid JSON ({e})")
+    if not isinstance(obj, dict):
+        kind = _JSON_KIND.get(type(obj), type(obj).__name__)
+        return Problem(name, lineno, "json", f"expected a JSON object per line, found {kind}")
+    return obj
+
+
+def _missing_fields_error(name: str, seen: set) -> InputError | None:
+    missing = [f for f in REQUIRED if f not in seen]
+    if not missing:
+        return None
+    return InputError(
+        f"{name}: no record has the field{'s' if len(missing) > 1 else ''} "
+        f"{', '.join(repr(m) for m in missing)} (fields found: {', '.join(sorted(map(str, seen)))}); "
+        f"map a differently named one with --column {missing[0]}=NAME"
+    )
+
+
 def _read_jsonl(path: Path, text: str, columns: dict[str, str]) -> tuple[list[Record], list[Problem]]:
     records, problems = [], []
     name = str(path)
@@ -299,24 +332,9 @@ def _read_jsonl(path: Path, text: str, columns: dict[str, str]) -> tuple[list[Re
             line = line.lstrip("\ufeff")
         if not line.strip():
             continue
-        try:
-            obj = _LOADS(line)
-        except _DuplicateKey as e:
-            problems.append(Problem(name, lineno, str(e), "appears twice in the object; keep one"))
-            continue
-        except json.JSONDecodeError as e:
-            cut = e.pos >= len(line.rstrip()) or e.msg.startswith("Unterminated string")
-            hint = "the line is cut short (a truncated file?)" if cut else "fix or remove the line"
-            problems.append(Problem(name, lineno, "json",
-                                    f"not valid JSON ({e.msg.removesuffix(' at')} at column {e.colno}); {hint}"))
-            continue
-        except ValueError as e:
-            problems.append(Problem(name, lineno, "json", f"not valid JSON ({e})"))
-            continue
-        if not isinstance(obj, dict):
-            kind = _JSON_KIND.get(type(obj), type(obj).__name__)
-            problems.append(Problem(name, lineno, "json",
-                                    f"expected a JSON object per line, found {kind}"))
+        obj = _parse_json_line(name, lineno, line)
+        if isinstance(obj, Problem):
+            problems.append(obj)
             continue
         if not checked:
             _check_mapping(name, list(obj), columns)
@@ -326,13 +344,9 @@ def _read_jsonl(path: Path, text: str, columns: dict[str, str]) -> tuple[list[Re
         seen: set = set()
         for r in records:
             seen.update(r.data)
-        missing = [f for f in REQUIRED if f not in seen]
-        if missing:
-            raise InputError(
-                f"{name}: no record has the field{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(repr(m) for m in missing)} (fields found: {', '.join(sorted(map(str, seen)))}); "
-                f"map a differently named one with --column {missing[0]}=NAME"
-            )
+        err = _missing_fields_error(name, seen)
+        if err is not None:
+            raise err
     return records, problems
 
 
@@ -347,13 +361,9 @@ def _no_field_size_limit():
         csv.field_size_limit(old)
 
 
-def _parse_rows(name: str, text: str, delimiter: str, quoting: int, header: list[str],
-                strict: bool = False):
-    """Rows after the header as ``(line, row)``, and problems."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting,
-                        strict=strict)
-    next(reader)
-    rows, problems = [], []
+def _iter_rows(name: str, reader, delimiter: str, quoting: int, header: list[str]):
+    """``("row", line, row)`` or ``("problem", Problem)`` for each row after the header of ``reader``
+    (a ``csv.reader`` whose header line was just read)."""
     start = reader.line_num + 1
     while True:
         try:
@@ -361,7 +371,7 @@ def _parse_rows(name: str, text: str, delimiter: str, quoting: int, header: list
         except StopIteration:
             break
         except csv.Error as e:
-            problems.append(Problem(name, start, "csv", f"cannot parse the row ({e}); fix or remove it"))
+            yield "problem", Problem(name, start, "csv", f"cannot parse the row ({e}); fix or remove it")
             start = reader.line_num + 1
             continue
         line, start = start, reader.line_num + 1
@@ -376,10 +386,48 @@ def _parse_rows(name: str, text: str, delimiter: str, quoting: int, header: list
                         "swallows the following lines)" if quoting != csv.QUOTE_NONE else "")
             if quoting == csv.QUOTE_NONE:
                 msg += " (a TSV field cannot contain a tab or a line break)"
-            problems.append(Problem(name, line, "csv", msg))
+            yield "problem", Problem(name, line, "csv", msg)
             continue
-        rows.append((line, row))
+        yield "row", line, row
+
+
+def _parse_rows(name: str, text: str, delimiter: str, quoting: int, header: list[str],
+                strict: bool = False):
+    """Rows after the header as ``(line, row)``, and problems."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting,
+                        strict=strict)
+    next(reader)
+    rows, problems = [], []
+    for item in _iter_rows(name, reader, delimiter, quoting, header):
+        if item[0] == "row":
+            rows.append(item[1:])
+        else:
+            problems.append(item[1])
     return rows, problems
+
+
+def _check_header(name: str, header: list[str], delimiter: str, columns: dict[str, str],
+                  required=REQUIRED) -> list[str]:
+    """The header's column names, or InputError for duplicated or missing columns."""
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(f"{name}:1: column '{dupes[0]}' appears more than once in the header")
+    _check_mapping(name, header, columns)
+    renamed = {theirs: ours for ours, theirs in columns.items()}
+    have = {renamed.get(h, h) for h in header}
+    missing = [f for f in required if (f not in have if isinstance(f, str) else not have & set(f))]
+    if missing:
+        names = ", ".join("/".join(f) if isinstance(f, tuple) else f for f in missing)
+        other = [d for d in ";|,\t" if d != delimiter and len(header) == 1 and d in header[0]]
+        hint = (f"the header is one column: is the file separated by {other[0]!r}? "
+                "Save it with the right separator" if other
+                else f"map a differently named column with --column {names.split('/')[0].split(', ')[0]}=NAME")
+        raise InputError(
+            f"{name}:1: the header lacks the field{'s' if len(missing) > 1 else ''} {names} "
+            f"(columns found: {', '.join(header)}); {hint}"
+        )
+    return header
 
 
 def _read_delimited(
@@ -399,24 +447,7 @@ def _read_delimited(
             raise InputError(f"{name}: the file is empty (0 articles, not even a header line); {EMPTY_HINT}") from None
         except csv.Error as e:
             raise InputError(f"{name}:1: cannot parse the header line: {e}") from None
-        header = [h.strip().lstrip("\ufeff") for h in header]
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        if dupes:
-            raise InputError(f"{name}:1: column '{dupes[0]}' appears more than once in the header")
-        _check_mapping(name, header, columns)
-        renamed = {theirs: ours for ours, theirs in columns.items()}
-        have = {renamed.get(h, h) for h in header}
-        missing = [f for f in required if (f not in have if isinstance(f, str) else not have & set(f))]
-        if missing:
-            names = ", ".join("/".join(f) if isinstance(f, tuple) else f for f in missing)
-            other = [d for d in ";|,\t" if d != delimiter and len(header) == 1 and d in header[0]]
-            hint = (f"the header is one column: is the file separated by {other[0]!r}? "
-                    "Save it with the right separator" if other
-                    else f"map a differently named column with --column {names.split('/')[0].split(', ')[0]}=NAME")
-            raise InputError(
-                f"{name}:1: the header lacks the field{'s' if len(missing) > 1 else ''} {names} "
-                f"(columns found: {', '.join(header)}); {hint}"
-            )
+        header = _check_header(name, header, delimiter, columns, required)
         rows, problems = _parse_rows(name, text, delimiter, quoting, header)
         if tsv and problems:
             quoted_rows, quoted_problems = _parse_rows(name, text, delimiter, csv.QUOTE_MINIMAL, header,
@@ -521,3 +552,303 @@ def read_source(
     else:
         records, problems = _read_delimited(path, text, "," if fmt == "csv" else "\t", columns)
     return Source(str(path), fmt, enc, digest, size, records, problems)
+
+
+# --------------------------------------------------------------------------- streaming
+
+#: Bytes read from a file at a time while streaming (decompressed bytes for ``.gz``).
+CHUNK = 1 << 20
+_BLANK = "\ufeff \t\r\n"
+
+
+class _ScanFailed(Exception):
+    """The streaming scan could not decode the file: the whole-file reader gives the verdict."""
+
+
+def _open_data(path: Path):
+    """A binary stream of the file's data (decompressed if ``.gz``)."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _file_sha256(path: Path) -> tuple[str, int]:
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read file: {e.strerror}") from None
+    return digest, path.stat().st_size
+
+
+def _text_chunks(path: Path, encoding: str):
+    """The file's text in chunks, decoded strictly with ``encoding`` (known to decode)."""
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with _open_data(path) as f:
+        while True:
+            block = f.read(CHUNK)
+            if not block:
+                break
+            text = dec.decode(block)
+            if text:
+                yield text
+        tail = dec.decode(b"", final=True)
+        if tail:
+            yield tail
+
+
+def _split_stream(chunks, sep: str):
+    """Lines of a text stream as :func:`split_lines` gives them for the whole text."""
+    pending: list[str] = []      # pieces of a line longer than a chunk (joined once, not re-scanned)
+    buf = ""
+    for chunk in chunks:
+        if sep not in chunk:
+            pending.append(chunk)
+            continue
+        if pending:
+            chunk = "".join(pending) + chunk
+            pending = []
+        lines = (buf + chunk).split(sep) if buf else chunk.split(sep)
+        buf = lines.pop()
+        for ln in lines:
+            yield ln[:-1] if sep == "\n" and ln.endswith("\r") else ln
+    buf += "".join(pending)
+    yield buf[:-1] if sep == "\n" and buf.endswith("\r") else buf
+
+
+@dataclass
+class StreamSource:
+    """A source read as a stream of record batches (see :func:`open_source`).
+
+    ``sha256`` and ``size`` are known when it is opened (one cheap pass over the raw bytes, so a
+    known file can be skipped before anything is parsed); whole-file problems (an undecodable byte,
+    a damaged gzip, an empty file, a header lacking fields) are raised when opened. ``batches()``
+    then yields ``(records, problems)`` with at most ``batch_size`` records each; ``n_records``
+    counts what was yielded. A problem only visible at the end (a JSON Lines file none of whose
+    records has a required field, a header without rows) raises :class:`InputError` when the
+    stream ends.
+    """
+
+    path: str
+    format: str
+    encoding: str
+    sha256: str
+    size: int
+    n_records: int = 0
+    columns: dict = field(default_factory=dict)
+    _legacy: Source | None = None
+    _sep: str = "\n"
+    _empty: bool = False
+    _quoting: int = csv.QUOTE_MINIMAL
+    _options: tuple = (None,)
+
+    def batches(self, batch_size: int = 20_000):
+        self.n_records = 0
+        if self._legacy is not None:
+            src = self._legacy
+            if not src.records:
+                yield [], list(src.problems)
+            for i in range(0, len(src.records), batch_size):
+                chunk = src.records[i:i + batch_size]
+                self.n_records += len(chunk)
+                yield chunk, (list(src.problems) if i == 0 else [])
+            return
+        gen = self._jsonl(batch_size) if self.format == "jsonl" else self._delimited(batch_size)
+        for records, problems in gen:
+            self.n_records += len(records)
+            yield records, problems
+
+    def _jsonl(self, batch_size: int):
+        name, columns = self.path, self.columns
+        checked = not columns
+        seen: set = set()
+        records: list[Record] = []
+        problems: list[Problem] = []
+        any_problem = any_record = False
+        for lineno, line in enumerate(_split_stream(_text_chunks(Path(name), self.encoding), self._sep), start=1):
+            if line.startswith("\ufeff"):
+                line = line.lstrip("\ufeff")
+            if not line.strip():
+                continue
+            obj = _parse_json_line(name, lineno, line)
+            if isinstance(obj, Problem):
+                problems.append(obj)
+                any_problem = True
+                continue
+            if not checked:
+                _check_mapping(name, list(obj), columns)
+                checked = True
+            data = _apply_mapping(obj, columns)
+            seen.update(data)
+            any_record = True
+            records.append(Record(name, lineno, data))
+            if len(records) >= batch_size:
+                yield records, problems
+                records, problems = [], []
+        if records or problems:
+            yield records, problems
+        if any_record:
+            err = _missing_fields_error(name, seen)
+            if err is not None:
+                raise err
+        elif not any_problem:
+            what = "0 bytes" if self._empty else "only blank lines"
+            raise InputError(f"{name}: the file is empty ({what}, 0 articles); {EMPTY_HINT}")
+
+    def _reader(self, f, quoting: int, strict: bool = False):
+        reader = csv.reader(f, delimiter="\t" if self.format == "tsv" else ",", quoting=quoting, strict=strict)
+        header = _check_header(self.path, next(reader), "\t" if self.format == "tsv" else ",", self.columns)
+        return reader, header
+
+    def _delimited(self, batch_size: int):
+        name, columns = self.path, self.columns
+        delimiter = "\t" if self.format == "tsv" else ","
+        records: list[Record] = []
+        problems: list[Problem] = []
+        any_row = any_problem = False
+        with _no_field_size_limit(), _open_text(Path(name), self.encoding) as f:
+            reader, header = self._reader(f, self._quoting, strict=self._quoting != csv.QUOTE_NONE
+                                          and self.format == "tsv")
+            for item in _iter_rows(name, reader, delimiter, self._quoting, header):
+                if item[0] == "problem":
+                    problems.append(item[1])
+                    any_problem = True
+                    continue
+                _, line, row = item
+                any_row = True
+                records.append(Record(name, line, _apply_mapping(
+                    {h: (v if v != "" else None) for h, v in zip(header, row)}, columns)))
+                if len(records) >= batch_size:
+                    yield records, problems
+                    records, problems = [], []
+        if records or problems:
+            yield records, problems
+        if not any_row and not any_problem:
+            raise InputError(f"{name}: the file has a header but no rows (0 articles); {EMPTY_HINT}")
+
+
+def _open_text(path: Path, encoding: str):
+    return io.TextIOWrapper(_open_data(path), encoding=encoding, errors="strict", newline="")
+
+
+def _scan(path: Path, encoding: str | None) -> dict:
+    """One streaming pass: the encoding (as :func:`decode` would choose it) and what the text holds.
+
+    Raises :class:`_ScanFailed` when the data cannot be read or decoded that way (the whole-file
+    reader then gives the same verdict, or error message, as before).
+    """
+    try:
+        with _open_data(path) as f:
+            head = b""
+            while len(head) < 4096:
+                block = f.read(CHUNK)
+                if not block:
+                    break
+                head += block
+            if encoding is not None:
+                enc = canonical_encoding(encoding)
+                if enc == "utf-8" and head.startswith(codecs.BOM_UTF8):
+                    enc = "utf-8-sig"
+            elif head.startswith(codecs.BOM_UTF8):
+                enc = "utf-8-sig"
+            elif head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+                enc = "utf-16"
+            else:
+                enc = (_utf16_without_bom(head) if b"\x00" in head[:4096] else None) or "utf-8"
+            dec = codecs.getincrementaldecoder(enc)(errors="strict")
+            info = {"encoding": enc, "empty": not head, "no_text": True, "lf": False, "cr": False, "first": ""}
+            block = head
+            while True:
+                text = dec.decode(block, final=not block)
+                if text:
+                    info["no_text"] = False
+                    info["lf"] = info["lf"] or "\n" in text
+                    info["cr"] = info["cr"] or "\r" in text
+                    if not info["first"]:
+                        info["first"] = text.lstrip(_BLANK)[:1]
+                if not block:
+                    break
+                block = f.read(CHUNK)
+    except (OSError, EOFError, UnicodeDecodeError, zlib_error) as e:
+        raise _ScanFailed(str(e)) from None
+    return info
+
+
+try:
+    from zlib import error as zlib_error
+except ImportError:   # pragma: no cover
+    zlib_error = OSError
+
+
+def open_source(
+    path: str | Path,
+    format: str | None = None,
+    encoding: str | None = None,
+    columns: dict[str, str] | None = None,
+    metadata: str | Path | None = None,
+    *,
+    scan: bool = True,
+) -> StreamSource:
+    """Open one source for streaming (see :class:`StreamSource`); the same checks as :func:`read_source`.
+
+    Memory does not grow with the file for JSON Lines, CSV and TSV (``.gz`` included) in UTF-8,
+    UTF-8 with BOM and UTF-16; a folder of ``.txt`` files, a Windows-1256 file, or a file that turns
+    out to be damaged is read whole, as :func:`read_source` does (so its errors are the same).
+    ``scan=False`` only hashes the file (enough to tell whether it is already imported); call
+    :meth:`StreamSource.prepare` before streaming it.
+    """
+    path = Path(path)
+    columns = dict(columns or {})
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    fmt = format or detect_format(path)
+    if fmt not in FORMATS:
+        raise InputError(f"{path}: unknown format '{fmt}' (choose one of {', '.join(FORMATS)})")
+    if fmt == "txt" or path.is_dir():
+        src = read_source(path, format=fmt, encoding=encoding, columns=columns, metadata=metadata)
+        return StreamSource(src.path, src.format, src.encoding, src.sha256, src.size, columns=columns, _legacy=src)
+    digest, size = _file_sha256(path)
+    out = StreamSource(str(path), fmt, "", digest, size, columns=columns)
+    out._options = (encoding,)
+    if scan:
+        prepare_source(out)
+    return out
+
+
+def prepare_source(src: StreamSource) -> StreamSource:
+    """Scan a source opened with ``scan=False``: its encoding and whole-file problems."""
+    if src._legacy is not None or src.encoding:
+        return src
+    path = Path(src.path)
+    (encoding,) = getattr(src, "_options", (None,))
+    try:
+        info = _scan(path, encoding)
+    except _ScanFailed:
+        info = None
+    if info is None or (src.format == "jsonl" and info["first"] == "["):
+        legacy = read_source(path, format=src.format, encoding=encoding, columns=src.columns)
+        src._legacy, src.encoding = legacy, legacy.encoding
+        return src
+    src.encoding = info["encoding"]
+    src._empty = info["empty"]
+    src._sep = "\n" if info["lf"] or not info["cr"] else "\r"
+    if src.format != "jsonl":
+        if not info["first"]:
+            what = "0 bytes" if info["no_text"] else "only blank lines"
+            raise InputError(f"{path}: the file is empty ({what}, 0 articles); {EMPTY_HINT}")
+        src._quoting = csv.QUOTE_NONE if src.format == "tsv" else csv.QUOTE_MINIMAL
+        with _no_field_size_limit(), _open_text(path, src.encoding) as f:
+            try:
+                reader, header = src._reader(f, src._quoting)
+            except StopIteration:
+                raise InputError(f"{path}: the file is empty (0 articles, not even a header line); "
+                                 f"{EMPTY_HINT}") from None
+            except csv.Error as e:
+                raise InputError(f"{path}:1: cannot parse the header line: {e}") from None
+            if src.format == "tsv":
+                bad = any(item[0] == "problem" for item in _iter_rows(src.path, reader, "\t", csv.QUOTE_NONE, header))
+        if src.format == "tsv" and bad:   # written with CSV-style quoting (pandas, Python's csv module)?
+            with _no_field_size_limit(), _open_text(path, src.encoding) as f:
+                reader, header = src._reader(f, csv.QUOTE_MINIMAL, strict=True)
+                if not any(item[0] == "problem"
+                           for item in _iter_rows(src.path, reader, "\t", csv.QUOTE_MINIMAL, header)):
+                    src._quoting = csv.QUOTE_MINIMAL
+    return src

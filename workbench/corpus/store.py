@@ -7,7 +7,11 @@ Layout of a store folder::
     rejects/*.jsonl         records refused by ``--skip-invalid`` imports, with the reasons
     .lock                   held while an import writes
 
-An import writes its new Parquet part under a temporary name, renames it into ``parts/``, then
+An import streams its sources (:func:`~workbench.corpus.readers.open_source`) and validates and
+appends each batch of records to its new Parquet part (one row group a batch, so later readers can
+stream it too), keeping in memory only the ids and text hashes seen; a source file the catalogue
+already records by its SHA-256 is skipped without being read. It writes the part under a
+temporary name, renames it into ``parts/``, then
 replaces ``catalogue.json`` with ``os.replace`` (atomic on POSIX). A part that the catalogue does not
 list is invisible to readers, so an import killed at any moment leaves the store as it was; such
 orphans are removed by the next import.
@@ -25,13 +29,13 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 import pyarrow as pa
@@ -39,10 +43,10 @@ import pyarrow.parquet as pq
 
 from ..errors import StoreError, ValidationError
 from ..locking import folder_lock
-from .readers import Record, read_source
+from .readers import Record, open_source, prepare_source
 from ..paths import DEFAULT_REGISTRY, STORES_DIR
 from .registry import Registry, load_registry, parse_registry
-from .validation import Validated, validate
+from .validation import Validator
 
 CATALOGUE = "catalogue.json"
 FORMAT_VERSION = 1
@@ -96,7 +100,12 @@ class ImportResult:
              f"dropped, {self.already_in_store} already in the store")
         if self.rejected:
             s += f", {self.rejected} rejected → {self.rejects_file}"
-        return s + ")"
+        s += ")"
+        skipped = [src for src in self.sources if src.get("skipped")]
+        if skipped:
+            s += "; " + "; ".join(f"{Path(src['path']).name} skipped: already imported whole by import "
+                                  f"{src.get('imported_by')} (same SHA-256)" for src in skipped)
+        return s
 
 
 @dataclass
@@ -288,11 +297,11 @@ class Store:
         hashes: set[str] = set()
         for path in self.part_paths:
             try:
-                t = self._part(path).read(columns=["id", "content_hash", "text_hash"])
+                for t in self._part(path).iter_batches(batch_size=50_000, columns=["id", "content_hash", "text_hash"]):
+                    ids.update(zip(t.column(0).to_pylist(), t.column(1).to_pylist()))
+                    hashes.update(t.column(2).to_pylist())
             except (OSError, pa.ArrowException) as e:
                 raise self._damaged(path, e) from None
-            ids.update(zip(t.column("id").to_pylist(), t.column("content_hash").to_pylist()))
-            hashes.update(t.column("text_hash").to_pylist())
         return ids, hashes
 
     # ------------------------------------------------------------------ writing
@@ -308,33 +317,6 @@ class Store:
             for f in parts.iterdir():
                 if f.name not in listed:
                     f.unlink(missing_ok=True)
-
-    def _write_part(self, rows: list[dict]) -> dict:
-        extra = sorted({k for r in rows for k in r} - set(CORE_COLUMNS))
-        arrays = {
-            "id": pa.array([r["id"] for r in rows], pa.string()),
-            "outlet": pa.array([r["outlet"] for r in rows], pa.string()),
-            "date": pa.array([r["date"] for r in rows], pa.timestamp("us")),
-            "title": pa.array([r["title"] for r in rows], pa.string()),
-            "text": pa.array([r["text"] for r in rows], pa.string()),
-            "url": pa.array([r["url"] for r in rows], pa.string()),
-            "n_words": pa.array([r["n_words"] for r in rows], pa.int64()),
-            "text_hash": pa.array([r["text_hash"] for r in rows], pa.string()),
-            "content_hash": pa.array([r["content_hash"] for r in rows], pa.string()),
-        }
-        for k in extra:
-            arrays[k] = pa.array([r.get(k) for r in rows], pa.string())
-        table = pa.table(arrays)
-        parts = self.path / "parts"
-        parts.mkdir(parents=True, exist_ok=True)
-        name = f"part-{len(self.catalogue['parts']) + 1:05d}-{uuid.uuid4().hex[:8]}.parquet"
-        tmp = parts / f".{name}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb") as f:
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
-            os.fsync(f.fileno())
-        os.replace(tmp, parts / name)
-        return {"file": name, "rows": len(rows), "sha256": digest}
 
 
 def _short(exc: Exception) -> str:
@@ -409,28 +391,182 @@ def _isatty(stream) -> bool:
         return False
 
 
-def _validate_import(st: Store, read: list, registry: Registry | None, paths: list[Path], *,
-                     date_format, skip_invalid: bool, quiet: bool) -> tuple[Registry, Validated, list]:
-    """Validate what was read against the store as it is now; raise unless valid or ``skip_invalid``."""
-    reg = _choose_registry(st, registry, paths)
-    records = [r for s in read for r in s.records]
-    stored_ids, stored_hashes = st.stored_keys()
-    result: Validated = validate(
-        _progress(records, quiet), reg, stored_ids=stored_ids, stored_hashes=stored_hashes,
-        date_format=date_format, registry_label=f"registry '{reg.name}' ({reg.source})",
-    )
-    problems = [p for s in read for p in s.problems] + result.problems
-    if problems and not skip_invalid:
-        raise ValidationError(problems, hint="Fix the input, or pass --skip-invalid to import the valid rows.")
-    return reg, result, problems
+#: Records validated and written at a time by an import: peak memory grows with this, not the file.
+BATCH_SIZE = 20_000
 
 
-def _progress(records: list[Record], quiet: bool) -> Iterable[Record]:
+class _PartWriter:
+    """Writes an import's rows to one new Parquet part, batch by batch, under a temporary name.
+
+    The schema is the core columns plus the extra columns seen so far (sorted, as strings); a
+    batch bringing a new extra column makes the writer copy what it wrote into a file with the
+    wider schema (streamed, rare). ``commit()`` renames the file into ``parts/`` and returns the
+    catalogue entry; ``abort()`` deletes it. Nothing is visible to readers before the catalogue
+    lists the part.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.parts = store.path / "parts"
+        self.name = f"part-{len(store.catalogue['parts']) + 1:05d}-{uuid.uuid4().hex[:8]}.parquet"
+        self.tmp = self.parts / f".{self.name}.tmp"
+        self.writer: pq.ParquetWriter | None = None
+        self.first: pa.Table | None = None
+        self.extra: list[str] = []
+        self.rows = 0
+
+    def _schema(self, extra: list[str]) -> pa.Schema:
+        core = [("id", pa.string()), ("outlet", pa.string()), ("date", pa.timestamp("us")),
+                ("title", pa.string()), ("text", pa.string()), ("url", pa.string()),
+                ("n_words", pa.int64()), ("text_hash", pa.string()), ("content_hash", pa.string())]
+        return pa.schema(core + [(k, pa.string()) for k in extra])
+
+    def write(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        extra = sorted(set(self.extra) | ({k for r in rows for k in r} - set(CORE_COLUMNS)))
+        schema = self._schema(extra)
+        table = pa.Table.from_pydict({f.name: pa.array([r.get(f.name) for r in rows], f.type) for f in schema},
+                                     schema=schema)
+        self.rows += len(rows)
+        if self.writer is None and self.first is None:   # held until a second batch comes
+            self.first, self.extra = table, extra
+            return
+        if self.writer is None:
+            self.parts.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+            first, self.first = self.first, None
+            self.writer.write_table(_widened(first, schema))
+        elif extra != self.extra:
+            self._widen(schema)
+        self.extra = extra
+        self.writer.write_table(table)
+
+    def _widen(self, schema: pa.Schema) -> None:
+        self.writer.close()
+        old = self.tmp.with_name(self.tmp.name + ".old")
+        os.replace(self.tmp, old)
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        pf = pq.ParquetFile(old)
+        for rg in range(pf.num_row_groups):
+            self.writer.write_table(_widened(pf.read_row_group(rg), schema))
+        pf.close()
+        old.unlink()
+
+    def commit(self) -> dict | None:
+        if self.writer is None and self.first is None:
+            return None
+        if self.writer is None:   # one batch: written in one call
+            self.parts.mkdir(parents=True, exist_ok=True)
+            pq.write_table(self.first, self.tmp, compression="zstd")
+            self.first = None
+        else:
+            self.writer.close()
+        self.writer = None
+        with open(self.tmp, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.parts / self.name)
+        return {"file": self.name, "rows": self.rows, "sha256": digest}
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except Exception:   # noqa: BLE001 - the file is deleted anyway
+                pass
+            self.writer = None
+        self.first = None
+        for f in (self.tmp, self.tmp.with_name(self.tmp.name + ".old")):
+            f.unlink(missing_ok=True)
+
+
+def _widened(t: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``t`` with ``schema``'s columns (missing extra columns as nulls)."""
+    cols = {f.name: (t.column(f.name) if f.name in t.column_names else pa.nulls(len(t), f.type)) for f in schema}
+    return pa.table(cols, schema=schema)
+
+
+class _RejectsWriter:
+    """The rejects file of a ``--skip-invalid`` import, written as records are refused and published
+    (renamed into place) only when the import commits."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.body = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.records.tmp")
+        self.f = None
+        self.head: list[str] = []      # problems of whole lines of a source (no record)
+
+    def problem(self, p) -> None:
+        self.head.append(json.dumps({"file": p.file, "line": p.line, "problems": [str(p)], "record": None},
+                                    ensure_ascii=False))
+
+    def rejected(self, rec: Record, problems: list) -> None:
+        if self.f is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.f = open(self.body, "w", encoding="utf-8", errors="backslashreplace")
+        self.f.write(json.dumps({"file": rec.file, "line": rec.line, "problems": [str(p) for p in problems],
+                                 "record": rec.data}, ensure_ascii=False, default=str) + "\n")
+
+    def commit(self, tail: list) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        # backslashreplace: a lone surrogate is written as its JSON escape, so the record reads back as it was
+        with open(tmp, "wb") as out:
+            if self.head:
+                out.write(("\n".join(self.head) + "\n").encode("utf-8", "backslashreplace"))
+            if self.f is not None:
+                self.f.close()
+                self.f = None
+                with open(self.body, "rb") as body:
+                    while block := body.read(1 << 20):
+                        out.write(block)
+                self.body.unlink()
+            lines = [json.dumps({"file": p.file, "line": p.line, "problems": [str(p)], "record": None},
+                                ensure_ascii=False) for p in tail]
+            if lines:
+                out.write(("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.path)
+
+    def abort(self) -> None:
+        if self.f is not None:
+            self.f.close()
+            self.f = None
+        self.body.unlink(missing_ok=True)
+
+
+def _progress_bar(quiet: bool):
     """A progress bar on a terminal; never in a log file or a pipe (stderr not a tty)."""
     if quiet or not _isatty(sys.stderr):
-        return records
+        return None
     from tqdm.auto import tqdm
-    return tqdm(records, desc="validating", unit=" articles", leave=False, mininterval=0.5)
+    return tqdm(desc="importing", unit=" articles", leave=False, mininterval=0.5)
+
+
+def _known_sources(st: Store) -> dict[str, dict]:
+    """``{sha256: import record}`` of the source files the store has imported whole (nothing rejected)."""
+    known: dict[str, dict] = {}
+    for rec in st.catalogue.get("imports", []):
+        if not isinstance(rec, dict) or rec.get("rejected"):
+            continue
+        for s in rec.get("sources") or []:
+            if isinstance(s, dict) and isinstance(s.get("sha256"), str) and not s.get("skipped"):
+                known.setdefault(s["sha256"], {"import_id": rec.get("import_id"), "source": s})
+    return known
+
+
+def _missing_parents(path: Path) -> Path | None:
+    """The topmost folder of ``path`` that does not exist yet (what creating it would add), or None."""
+    top = None
+    p = path
+    while not p.exists():
+        top = p
+        if p.parent == p:
+            break
+        p = p.parent
+    return top
 
 
 def import_sources(
@@ -446,6 +582,8 @@ def import_sources(
     skip_invalid: bool = False,
     rejects: str | Path | None = None,
     quiet: bool = True,
+    batch_size: int = BATCH_SIZE,
+    skip_known: bool = True,
 ) -> ImportResult:
     """Import articles from ``sources`` into the store at ``store``, all or nothing.
 
@@ -455,62 +593,131 @@ def import_sources(
     Exact duplicates (same outlet, same normalised text) and articles already stored are dropped
     and counted. The registry is, in order: ``registry``; the store's own; ``outlets.yaml`` beside
     the first source; the project's ``corpus/outlets.yaml``.
+
+    Memory is bounded by ``batch_size``: sources are read as streams (:func:`open_source`), and
+    each batch of records is validated and appended to the new Parquet part (under a temporary
+    name) before the next is read; only the ids and text hashes seen stay in memory. The part and
+    the catalogue are published at the end, so a failure at any moment leaves the store as it was
+    (a store this import created is removed again). With ``skip_known`` (the default) a source
+    file whose SHA-256 the catalogue already records from an import that rejected nothing is not
+    read again: its import is recorded with ``skipped`` and counts all its records as already in
+    the store.
     """
     started = _now()
     store_path = Path(store)
     if store_path.exists() and not store_path.is_dir():
         raise StoreError(f"{store_path}: is a file, not a store folder; name a folder with --store")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise StoreError(f"batch size must be a positive number of articles (got {batch_size!r})")
     paths = [Path(s) for s in sources]
-    # Sources and the named registry are read before the store is touched: bad input leaves no trace.
-    read = [read_source(p, format=format, encoding=encoding, columns=columns, metadata=metadata)
-            for p in paths]
-    named = load_registry(registry) if registry is not None else None
+    # Sources and the named registry are checked before the store is touched: bad input leaves no trace.
+    opened = [open_source(p, format=format, encoding=encoding, columns=columns, metadata=metadata, scan=False)
+              for p in paths]
     st = open_store(store_path)
-    check = dict(date_format=date_format, skip_invalid=skip_invalid, quiet=quiet)
-    fresh = not store_path.exists()
-    if fresh:  # a new store: validate before creating its folder, so a refused import creates nothing
-        reg, result, problems = _validate_import(st, read, named, paths, **check)
-    with st.lock():
-        st.reload()
-        if not fresh or st.exists:  # (a store created meanwhile by another import: validate again)
-            reg, result, problems = _validate_import(st, read, named, paths, **check)
-        file_problems = [p for s in read for p in s.problems]
-        import_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        rejects_path = None
-        n_rejected = len(result.rejected) + len(file_problems)
-        if problems:
+    known = _known_sources(st) if skip_known and st.exists else {}
+    todo = [s for s in opened if s.sha256 not in known]
+    for s in todo:
+        prepare_source(s)
+    named = load_registry(registry) if registry is not None else None
+    created = _missing_parents(store_path)
+    locked = False
+    writer = rejects_out = None
+    try:
+        with st.lock():
+            locked = True
+            st.reload()
+            known = _known_sources(st) if skip_known and st.exists else {}
+            skipped = [s for s in opened if s.sha256 in known]
+            todo = [s for s in opened if s.sha256 not in known]
+            for s in todo:
+                prepare_source(s)
+            reg = _choose_registry(st, named, paths)
+            import_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+            stored_ids, stored_hashes = st.stored_keys() if todo else ({}, set())
+            validator = Validator(reg, stored_ids=stored_ids, stored_hashes=stored_hashes, date_format=date_format,
+                                  registry_label=f"registry '{reg.name}' ({reg.source})")
+            st._remove_orphans()
+            for tmp in [*st.path.glob(f".{CATALOGUE}.*.tmp"), *st.path.glob("rejects/.*.tmp")]:
+                tmp.unlink(missing_ok=True)   # left by an import killed mid-commit
+            writer = _PartWriter(st)
             rejects_path = Path(rejects) if rejects else st.path / "rejects" / f"{import_id}.jsonl"
-            rejects_path.parent.mkdir(parents=True, exist_ok=True)
-            lines = [json.dumps({"file": p.file, "line": p.line, "problems": [str(p)], "record": None},
-                                ensure_ascii=False) for p in file_problems]
-            lines += [json.dumps({"file": rec.file, "line": rec.line, "problems": [str(p) for p in ps],
-                                  "record": rec.data}, ensure_ascii=False, default=str)
-                      for rec, ps in result.rejected]
-            lines += [json.dumps({"file": p.file, "line": p.line, "problems": [str(p)], "record": None},
-                                 ensure_ascii=False) for p in result.problems if p.line is None]
-            # backslashreplace: a lone surrogate is written as its JSON escape, so the record reads back as it was
-            _write_atomic(rejects_path, ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
-        st._remove_orphans()
-        for tmp in st.path.glob(f".{CATALOGUE}.*.tmp"):   # left by an import killed mid-commit
-            tmp.unlink(missing_ok=True)
-        part = st._write_part(result.rows) if result.rows else None
-        info = ImportResult(
-            import_id=import_id,
-            sources=[{"path": str(Path(s.path).resolve()), "format": s.format, "encoding": s.encoding,
-                      "sha256": s.sha256, "bytes": s.size, "records": len(s.records),
-                      "added": sum(result.per_file[f] for f in {r.file for r in s.records})}
-                     for s in read],
-            read=result.read, added=len(result.rows), duplicates=result.duplicates,
-            already_in_store=result.already_in_store, rejected=n_rejected,
-            rejects_file=str(rejects_path) if rejects_path else None,
-            part=part["file"] if part else None, started=started, finished=_now(), registry=reg.name,
-        )
-        cat = dict(st.catalogue)
-        cat["registry"] = reg.to_dict()
-        cat["parts"] = cat["parts"] + ([part] if part else [])
-        cat["imports"] = cat["imports"] + [info.to_dict()]
-        _write_atomic(st.path / CATALOGUE, json.dumps(cat, ensure_ascii=False, indent=1).encode("utf-8"))
-        st.catalogue = cat
+            rejects_out = _RejectsWriter(rejects_path) if skip_invalid else None
+            file_problems: list = []
+            record_problems: list = []
+            n_read = n_dup = n_already = n_rejected = 0
+            per_source: list[dict] = []
+            bar = _progress_bar(quiet)
+            try:
+                for src in todo:
+                    added = 0
+                    for records, problems in src.batches(batch_size):
+                        n_rejected += len(problems)
+                        if skip_invalid:
+                            for p in problems:
+                                rejects_out.problem(p)
+                        else:
+                            file_problems += problems
+                        res = validator.feed(records)
+                        n_read += res.read
+                        n_dup += res.duplicates
+                        n_already += res.already_in_store
+                        n_rejected += len(res.rejected)
+                        added += len(res.rows)
+                        if skip_invalid:
+                            for rec, ps in res.rejected:
+                                rejects_out.rejected(rec, ps)
+                        else:
+                            record_problems += res.problems
+                        if not (file_problems or record_problems):   # invalid: nothing will be written
+                            writer.write(res.rows)
+                        if bar is not None:
+                            bar.update(len(records))
+                    per_source.append({"path": str(Path(src.path).resolve()), "format": src.format,
+                                       "encoding": src.encoding, "sha256": src.sha256, "bytes": src.size,
+                                       "records": src.n_records, "added": added})
+            finally:
+                if bar is not None:
+                    bar.close()
+            tail = validator.finish()
+            problems = file_problems + record_problems + tail
+            if problems and not skip_invalid:
+                raise ValidationError(problems, hint="Fix the input, or pass --skip-invalid to import the valid rows.")
+            if skip_invalid and (n_rejected or tail):
+                rejects_out.commit(tail)
+            else:
+                rejects_path = None
+                if rejects_out is not None:
+                    rejects_out.abort()
+            for s in skipped:
+                prev = known[s.sha256]
+                n = int(prev["source"].get("records") or 0)
+                n_read += n
+                n_already += n
+                per_source.append({"path": str(Path(s.path).resolve()), "format": s.format, "encoding":
+                                   prev["source"].get("encoding"), "sha256": s.sha256, "bytes": s.size,
+                                   "records": n, "added": 0, "skipped": True,
+                                   "imported_by": prev["import_id"]})
+            part = writer.commit()
+            info = ImportResult(
+                import_id=import_id, sources=per_source, read=n_read, added=writer.rows, duplicates=n_dup,
+                already_in_store=n_already, rejected=n_rejected,
+                rejects_file=str(rejects_path) if rejects_path else None,
+                part=part["file"] if part else None, started=started, finished=_now(), registry=reg.name,
+            )
+            cat = dict(st.catalogue)
+            cat["registry"] = reg.to_dict()
+            cat["parts"] = cat["parts"] + ([part] if part else [])
+            cat["imports"] = cat["imports"] + [info.to_dict()]
+            _write_atomic(st.path / CATALOGUE, json.dumps(cat, ensure_ascii=False, indent=1).encode("utf-8"))
+            st.catalogue = cat
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        if rejects_out is not None:
+            rejects_out.abort()
+        if locked and created is not None and not (store_path / CATALOGUE).exists():
+            shutil.rmtree(created, ignore_errors=True)   # a refused import into a new store leaves no folder
+        raise
     return info
 
 

@@ -112,6 +112,153 @@ class Validated:
         self.rejected.append((rec, [p]))
 
 
+class Validator:
+    """Validation of an import fed in batches: what :func:`validate` does, with memory bounded by the batch.
+
+    State kept across batches: each id seen (with its content hash and where it was first seen,
+    not the record), the text hashes seen, unknown outlets (the first record naming each) and
+    counters. ``feed(records)`` returns a :class:`Validated` for that batch (rows to write,
+    problems, rejected records); ``finish()`` returns the problems only known at the end (unknown
+    outlets, listed once).
+    """
+
+    def __init__(self, registry: Registry, *, stored_ids: dict[str, str] | None = None,
+                 stored_hashes: set[str] | None = None, date_format: str | None = None,
+                 registry_label: str = "the registry") -> None:
+        self.registry = registry
+        self.stored_ids = stored_ids or {}
+        self.stored_hashes = stored_hashes or set()
+        self.date_format = date_format
+        self.registry_label = registry_label
+        self.seen_ids: dict[str, tuple[str, str, int]] = {}
+        self.seen_text: set[str] = set()
+        self.unknown: dict[str, list] = {}     # outlet → [count, first file, first line]
+        self.date_cache: dict[str, datetime | None] = {}
+
+    def feed(self, records) -> Validated:
+        out = Validated()
+        registry, date_format, registry_label = self.registry, self.date_format, self.registry_label
+        stored_ids, stored_hashes = self.stored_ids, self.stored_hashes
+        seen_ids, seen_text, unknown, date_cache = self.seen_ids, self.seen_text, self.unknown, self.date_cache
+        if len(date_cache) > 100_000:
+            date_cache.clear()
+        for rec in records:
+            out.read += 1
+            d = rec.data
+            probs: list[Problem] = []
+
+            def bad(fieldname: str, msg: str) -> None:
+                probs.append(Problem(rec.file, rec.line, fieldname, msg))
+
+            unstorable = _unstorable(d)
+            if unstorable:
+                out.reject(rec, *unstorable)
+                continue
+            text = d.get("text")
+            if text is not None and not isinstance(text, str):
+                bad("text", f"expected a string, found {_JSON_TYPE.get(type(text), type(text).__name__)}")
+                text = ""
+            elif text is None or not text.strip():
+                bad("text", "missing text")
+                text = ""
+            raw_outlet = d.get("outlet")
+            outlet = None
+            if raw_outlet is None or not str(raw_outlet).strip():
+                bad("outlet", "missing outlet")
+            else:
+                outlet = registry.resolve(raw_outlet)
+                if outlet is None:
+                    u = unknown.setdefault(str(raw_outlet), [0, rec.file, rec.line])
+                    u[0] += 1
+                    bad("outlet", f"'{raw_outlet}' is not in {registry_label}")
+            raw_date = d.get("date")
+            key = str(raw_date)
+            if key not in date_cache:
+                date_cache[key] = parse_date(raw_date, date_format)
+            date = date_cache[key]
+            if raw_date is None or not str(raw_date).strip():
+                bad("date", "missing date")
+            elif date is None:
+                hint = f"format {date_format!r}" if date_format else "ISO 8601 (2024-03-01 or 2024-03-01T14:30:00), or pass --date-format"
+                bad("date", f"cannot parse '{raw_date}' as a date (expected {hint})")
+            if "id" in d:
+                raw_id = d["id"]
+                if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
+                    bad("id", f"expected a string or an integer, found {_JSON_TYPE.get(type(raw_id), type(raw_id).__name__)} "
+                              f"({json.dumps(raw_id, ensure_ascii=False)[:40]}); write the id as a string")
+                    art_id = "?"
+                else:
+                    art_id = None if raw_id is None else str(raw_id).strip()
+                    if not art_id:
+                        bad("id", "missing id")
+            else:  # the source has no id column at all: derive a stable id from the content
+                art_id = f"{outlet or 'unknown'}-{text_hash(outlet or '', text)[:16]}"
+
+            if probs:
+                out.problems.extend(probs)
+                out.rejected.append((rec, probs))
+                continue
+
+            thash = text_hash(outlet, text)
+            title = _scalar(d.get("title"))
+            url = _scalar(d.get("url"))
+            content = hashlib.blake2b(
+                json.dumps([outlet, date.isoformat(), title, text], ensure_ascii=False).encode(),
+                digest_size=16,
+            ).hexdigest()
+            if art_id in seen_ids:
+                prev_content, prev_file, prev_line = seen_ids[art_id]
+                if prev_content == content:
+                    out.duplicates += 1
+                    continue
+                out.reject(rec, "id", f"duplicate id '{art_id}' with different content (first at {prev_file}:{prev_line})")
+                continue
+            if art_id in stored_ids:
+                if stored_ids[art_id] == content:
+                    out.already_in_store += 1
+                    continue
+                out.reject(rec, "id", f"id '{art_id}' is already in the store with different content")
+                continue
+            seen_ids[art_id] = (content, rec.file, rec.line)
+            if thash in seen_text or thash in stored_hashes:
+                out.duplicates += 1
+                continue
+            seen_text.add(thash)
+            row = {
+                "id": art_id,
+                "outlet": outlet,
+                "date": date,
+                "title": title,
+                "text": text,
+                "url": url,
+                "n_words": len(text.split()),
+                "text_hash": thash,
+                "content_hash": content,
+            }
+            for k, v in d.items():
+                if k not in FIELDS and k not in row:
+                    row[k] = _scalar(v)
+            out.rows.append(row)
+            out.per_file[rec.file] += 1
+
+        return out
+
+    def finish(self) -> list[Problem]:
+        """Problems known only once every record was seen: the unknown outlets, one line for all."""
+        unknown, registry_label = self.unknown, self.registry_label
+        if not unknown:
+            return []
+        names = ", ".join(
+            f"'{n}' ({c} row{'s' if c > 1 else ''}, first at {f}:{ln})"
+            for n, (c, f, ln) in sorted(unknown.items())
+        )
+        return [Problem(
+            "import", None, "outlet",
+            f"{len(unknown)} unknown outlet{'s' if len(unknown) > 1 else ''}: {names}; "
+            f"add {'them' if len(unknown) > 1 else 'it'} to {registry_label} or pass --registry FILE",
+        )]
+
+
 def validate(
     records: list[Record],
     registry: Registry,
@@ -125,121 +272,10 @@ def validate(
 
     ``stored_ids`` maps each stored id to its content hash; ``stored_hashes`` holds the stored
     ``text_hash`` values. Returns a :class:`Validated`; nothing is raised for bad records.
+    (One batch of a :class:`Validator`.)
     """
-    stored_ids = stored_ids or {}
-    stored_hashes = stored_hashes or set()
-    out = Validated()
-    seen_ids: dict[str, tuple[str, Record]] = {}
-    seen_text: set[str] = set()
-    unknown: dict[str, list[Record]] = {}
-    date_cache: dict[str, datetime | None] = {}
-
-    for rec in records:
-        out.read += 1
-        d = rec.data
-        probs: list[Problem] = []
-
-        def bad(fieldname: str, msg: str) -> None:
-            probs.append(Problem(rec.file, rec.line, fieldname, msg))
-
-        unstorable = _unstorable(d)
-        if unstorable:
-            out.reject(rec, *unstorable)
-            continue
-        text = d.get("text")
-        if text is not None and not isinstance(text, str):
-            bad("text", f"expected a string, found {_JSON_TYPE.get(type(text), type(text).__name__)}")
-            text = ""
-        elif text is None or not text.strip():
-            bad("text", "missing text")
-            text = ""
-        raw_outlet = d.get("outlet")
-        outlet = None
-        if raw_outlet is None or not str(raw_outlet).strip():
-            bad("outlet", "missing outlet")
-        else:
-            outlet = registry.resolve(raw_outlet)
-            if outlet is None:
-                unknown.setdefault(str(raw_outlet), []).append(rec)
-                bad("outlet", f"'{raw_outlet}' is not in {registry_label}")
-        raw_date = d.get("date")
-        key = str(raw_date)
-        if key not in date_cache:
-            date_cache[key] = parse_date(raw_date, date_format)
-        date = date_cache[key]
-        if raw_date is None or not str(raw_date).strip():
-            bad("date", "missing date")
-        elif date is None:
-            hint = f"format {date_format!r}" if date_format else "ISO 8601 (2024-03-01 or 2024-03-01T14:30:00), or pass --date-format"
-            bad("date", f"cannot parse '{raw_date}' as a date (expected {hint})")
-        if "id" in d:
-            raw_id = d["id"]
-            if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
-                bad("id", f"expected a string or an integer, found {_JSON_TYPE.get(type(raw_id), type(raw_id).__name__)} "
-                          f"({json.dumps(raw_id, ensure_ascii=False)[:40]}); write the id as a string")
-                art_id = "?"
-            else:
-                art_id = None if raw_id is None else str(raw_id).strip()
-                if not art_id:
-                    bad("id", "missing id")
-        else:  # the source has no id column at all: derive a stable id from the content
-            art_id = f"{outlet or 'unknown'}-{text_hash(outlet or '', text)[:16]}"
-
-        if probs:
-            out.problems.extend(probs)
-            out.rejected.append((rec, probs))
-            continue
-
-        thash = text_hash(outlet, text)
-        title = _scalar(d.get("title"))
-        url = _scalar(d.get("url"))
-        content = hashlib.blake2b(
-            json.dumps([outlet, date.isoformat(), title, text], ensure_ascii=False).encode(),
-            digest_size=16,
-        ).hexdigest()
-        if art_id in seen_ids:
-            prev_content, prev = seen_ids[art_id]
-            if prev_content == content:
-                out.duplicates += 1
-                continue
-            out.reject(rec, "id", f"duplicate id '{art_id}' with different content (first at {prev.file}:{prev.line})")
-            continue
-        if art_id in stored_ids:
-            if stored_ids[art_id] == content:
-                out.already_in_store += 1
-                continue
-            out.reject(rec, "id", f"id '{art_id}' is already in the store with different content")
-            continue
-        seen_ids[art_id] = (content, rec)
-        if thash in seen_text or thash in stored_hashes:
-            out.duplicates += 1
-            continue
-        seen_text.add(thash)
-        row = {
-            "id": art_id,
-            "outlet": outlet,
-            "date": date,
-            "title": title,
-            "text": text,
-            "url": url,
-            "n_words": len(text.split()),
-            "text_hash": thash,
-            "content_hash": content,
-        }
-        for k, v in d.items():
-            if k not in FIELDS and k not in row:
-                row[k] = _scalar(v)
-        out.rows.append(row)
-        out.per_file[rec.file] += 1
-
-    if unknown:
-        names = ", ".join(
-            f"'{n}' ({len(rs)} row{'s' if len(rs) > 1 else ''}, first at {rs[0].file}:{rs[0].line})"
-            for n, rs in sorted(unknown.items())
-        )
-        out.problems.append(Problem(
-            "import", None, "outlet",
-            f"{len(unknown)} unknown outlet{'s' if len(unknown) > 1 else ''}: {names}; "
-            f"add {'them' if len(unknown) > 1 else 'it'} to {registry_label} or pass --registry FILE",
-        ))
+    v = Validator(registry, stored_ids=stored_ids, stored_hashes=stored_hashes, date_format=date_format,
+                  registry_label=registry_label)
+    out = v.feed(records)
+    out.problems += v.finish()
     return out

@@ -609,10 +609,7 @@ def keyness(
 
     outlet_codes = _outlet_codes(outlets, t_mask | r_mask, min_outlets)
 
-    Xt = X[t_mask]
-    Xr = X[r_mask]
-    a_all = np.asarray(Xt.sum(axis=0)).ravel().astype(np.float64)
-    b_all = np.asarray(Xr.sum(axis=0)).ravel().astype(np.float64)
+    a_all, b_all, docs_t, docs_r, out_t, out_r = _group_columns(X, t_mask, r_mask, outlet_codes)
     c = float(a_all.sum())
     d = float(b_all.sum())
     if c <= 0:
@@ -620,18 +617,12 @@ def keyness(
     if d <= 0:
         raise StatisticsError(f"reference has no tokens (all {int(r_mask.sum())} of its documents are empty)")
 
-    background, prior_kind = _resolve_prior(prior, X, t_mask, r_mask, n_terms)
+    if (prior is None or (isinstance(prior, str) and prior == "groups")) and not (t_mask & r_mask).any():
+        background, prior_kind = a_all + b_all, "groups"  # the counts of target + reference, already summed
+    else:
+        background, prior_kind = _resolve_prior(prior, X, t_mask, r_mask, n_terms)
     alpha_w = dirichlet_prior(background, prior_size)
     alpha_0 = float(alpha_w.sum())
-
-    # ------------------------------------------------------------ dispersion
-    docs_t = np.asarray((Xt > 0).sum(axis=0)).ravel().astype(np.int64)
-    docs_r = np.asarray((Xr > 0).sum(axis=0)).ravel().astype(np.int64)
-    if outlet_codes is not None:
-        out_t = _outlets_per_term(Xt, outlet_codes[t_mask])
-        out_r = _outlets_per_term(Xr, outlet_codes[r_mask])
-    else:
-        out_t = out_r = None
 
     # ------------------------------------------------------------- filtering
     total = a_all + b_all
@@ -722,6 +713,52 @@ def _count_columns(terms, idx, a, b, c, d, docs_t, docs_r, out_t, out_r) -> dict
         "outlets_target": outlets(out_t),
         "outlets_reference": outlets(out_r),
     }
+
+
+#: Rows of the document-term matrix handled at once by :func:`_group_columns` (bounds its memory).
+GROUP_BLOCK = 50_000
+
+
+def _group_columns(X: sp.csr_array, t_mask: np.ndarray, r_mask: np.ndarray, outlet_codes: np.ndarray | None,
+                   block: int | None = None):
+    """Per term: counts (``a``, ``b``), documents (``docs_t``, ``docs_r``) and outlets (``out_t``,
+    ``out_r``; None without outlets) of the target and reference rows of ``X``.
+
+    The rows are read ``block`` at a time (:data:`GROUP_BLOCK`): the groups are never copied out
+    of the matrix whole, so memory stays near the matrix's own size however large the corpus
+    (copying both groups and their presence masks used to add ~40 bytes per stored count)."""
+    n_docs, n_terms = X.shape
+    block = int(block or GROUP_BLOCK)
+    a = np.zeros(n_terms, np.float64)
+    b = np.zeros(n_terms, np.float64)
+    docs_t = np.zeros(n_terms, np.int64)
+    docs_r = np.zeros(n_terms, np.int64)
+    per_outlet = {"t": None, "r": None}
+    if outlet_codes is not None:
+        uniq = {k: np.unique(outlet_codes[m]) for k, m in (("t", t_mask), ("r", r_mask))}
+    for start in range(0, n_docs, block):
+        stop = min(start + block, n_docs)
+        for key, mask, sums, docs in (("t", t_mask, a, docs_t), ("r", r_mask, b, docs_r)):
+            rows = np.flatnonzero(mask[start:stop])
+            if rows.size == 0:
+                continue
+            Xg = X[start + rows] if rows.size < stop - start else X[start:stop]
+            sums += np.bincount(Xg.indices, weights=Xg.data, minlength=n_terms)
+            nz = Xg.data != 0
+            docs += np.bincount(Xg.indices[nz], minlength=n_terms)
+            if outlet_codes is not None and Xg.shape[0]:
+                codes = np.searchsorted(uniq[key], outlet_codes[start + rows])
+                ind = sp.csr_array((np.ones(len(codes), np.float32), (codes, np.arange(len(codes)))),
+                                   shape=(len(uniq[key]), Xg.shape[0]))
+                pres = sp.csr_array((nz.astype(np.float32), Xg.indices, Xg.indptr), shape=Xg.shape)
+                part = (ind @ pres) > 0
+                per_outlet[key] = part if per_outlet[key] is None else (per_outlet[key] + part) > 0
+    if outlet_codes is None:
+        return a, b, docs_t, docs_r, None, None
+
+    def count(m):
+        return np.zeros(n_terms, np.int64) if m is None else np.asarray(m.sum(axis=0)).ravel().astype(np.int64)
+    return a, b, docs_t, docs_r, count(per_outlet["t"]), count(per_outlet["r"])
 
 
 def _outlets_per_term(Xg: sp.csr_array, codes: np.ndarray) -> np.ndarray:

@@ -143,14 +143,31 @@ def story_vectors(X: sp.spmatrix) -> sp.csr_matrix:
     return sp.csr_matrix(V, dtype=np.float32)
 
 
+def _block_pairs(Vs: sp.csr_matrix, ds: np.ndarray, i0: int, i1: int, window_days: int,
+                 threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """One block of :func:`similar_pairs`: rows ``i0:i1`` of the date-sorted ``Vs`` against their
+    window; the kept pairs as sorted positions ``(r, c, similarity)`` and the pairs compared."""
+    j1 = int(np.searchsorted(ds, ds[i1 - 1] + window_days, side="right"))
+    S = (Vs[i0:i1] @ Vs[i0:j1].T).tocoo()
+    r = S.row.astype(np.int64) + i0
+    c = S.col.astype(np.int64) + i0
+    # pairs compared: (r, c) with r < c within the window, counted whether or not they share a term
+    lo = np.arange(i0, i1)
+    hi = np.searchsorted(ds, ds[i0:i1] + window_days, side="right")
+    keep = (c > r) & (S.data >= threshold) & (ds[c] - ds[r] <= window_days)
+    return r[keep], c[keep], S.data[keep], int((hi - lo - 1).sum())
+
+
 def similar_pairs(V: sp.csr_matrix, days: np.ndarray, window_days: int, threshold: float,
-                  *, block: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+                  *, block: int = 1000, scheduler=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Pairs ``i < j`` (row positions of ``V``) at most ``window_days`` apart with ``V_i · V_j >=
     threshold``: ``(i, j, similarity, pairs compared)``.
 
     ``days`` is an integer day number per row. Rows are compared in date order, ``block`` rows at
     a time against the rows of their date window only (sparse products), so memory is bounded by
-    ``block`` times the rows of ``2 · window_days + 1`` days.
+    ``block`` times the rows of ``2 · window_days + 1`` days. ``scheduler`` (Dask: ``"local"`` or
+    an address, see :mod:`workbench.cluster`; None = in this process) runs the blocks on Dask
+    workers, with the same result.
     """
     order = np.argsort(days, kind="stable")
     Vs = V[order]
@@ -158,20 +175,17 @@ def similar_pairs(V: sp.csr_matrix, days: np.ndarray, window_days: int, threshol
     n = len(ds)
     out_i, out_j, out_s = [], [], []
     compared = 0
-    for i0 in range(0, n, block):
-        i1 = min(n, i0 + block)
-        j1 = int(np.searchsorted(ds, ds[i1 - 1] + window_days, side="right"))
-        S = (Vs[i0:i1] @ Vs[i0:j1].T).tocoo()
-        r = S.row.astype(np.int64) + i0
-        c = S.col.astype(np.int64) + i0
-        # pairs compared: (r, c) with r < c within the window, counted whether or not they share a term
-        lo = np.arange(i0, i1)
-        hi = np.searchsorted(ds, ds[i0:i1] + window_days, side="right")
-        compared += int((hi - lo - 1).sum())
-        keep = (c > r) & (S.data >= threshold) & (ds[c] - ds[r] <= window_days)
-        out_i.append(order[r[keep]])
-        out_j.append(order[c[keep]])
-        out_s.append(S.data[keep])
+    if scheduler is not None and n:
+        from ..cluster import similar_pairs_dask
+
+        blocks = similar_pairs_dask(_block_pairs, Vs, ds, window_days, threshold, block, scheduler)
+    else:
+        blocks = (_block_pairs(Vs, ds, i0, min(n, i0 + block), window_days, threshold) for i0 in range(0, n, block))
+    for r, c, s, k in blocks:
+        compared += k
+        out_i.append(order[r])
+        out_j.append(order[c])
+        out_s.append(s)
     if not out_i:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.float32), 0
@@ -263,7 +277,8 @@ def find_stories(analysis: "Analysis", *, window_days: int = 3, threshold: float
         raise ArgumentError("every article needs a date to be placed in a story (some dates are missing)")
     V = story_vectors(dtm.X)
     days = docs["date"].dt.normalize().to_numpy().astype("datetime64[D]").astype(np.int64)
-    i, j, s, compared = similar_pairs(V, days, int(window_days), float(threshold), block=int(block))
+    i, j, s, compared = similar_pairs(V, days, int(window_days), float(threshold), block=int(block),
+                                      scheduler=getattr(analysis, "scheduler", None))
     raw = _cluster(V, i, j, s, float(threshold), float(min_cohesion), float(step))
 
     # story ids numbered by (first day, first row in date order): the same whatever the labelling order

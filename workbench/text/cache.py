@@ -122,11 +122,15 @@ class TokenCache:
         workers: int | None = None,
         row_group_size: int = 5000,
         total: int | None = None,
+        scheduler: object = None,
     ) -> Path:
         """Return the Parquet path of the tokenised corpus, tokenising only if it is not cached.
 
         ``ids`` and ``texts`` are consumed only on a build, and streamingly; they must have the
-        same length. ``workers`` is passed to :func:`~workbench.text.tokenise.iter_tokenise`.
+        same length. ``workers`` goes to :func:`~workbench.text.tokenise.iter_tokenise`.
+        ``scheduler`` (Dask: ``"local"`` or an address; None = no Dask) has the row groups
+        tokenised on Dask workers instead (:func:`workbench.cluster.iter_token_tables`); the file
+        is the same byte for byte.
         Ids are stored as strings. A build shows a progress bar on a terminal
         (:mod:`workbench.progress`), out of ``total`` documents (default ``len(ids)`` if it has one).
         """
@@ -156,14 +160,22 @@ class TokenCache:
                 id_buf: list[str] = []
                 tok_buf: list[list[str]] = []
                 written = 0
-                for doc_id, toks in zip(ids, iter_tokenise(texts, settings, workers=workers), strict=True):
-                    id_buf.append(str(doc_id))
-                    tok_buf.append(toks)
-                    bar.update()
-                    if len(id_buf) >= row_group_size:
-                        writer.write_table(_table(id_buf, tok_buf, schema))
-                        written += len(id_buf)
-                        id_buf, tok_buf = [], []
+                if scheduler is not None:  # Dask: the workers return the same row groups, in order
+                    from ..cluster import iter_token_tables
+
+                    for table in iter_token_tables(zip(ids, texts, strict=True), settings, schema, scheduler,
+                                                   rows=row_group_size, progress=bar.update):
+                        writer.write_table(table)
+                        written += table.num_rows
+                else:
+                    for doc_id, toks in zip(ids, iter_tokenise(texts, settings, workers=workers), strict=True):
+                        id_buf.append(str(doc_id))
+                        tok_buf.append(toks)
+                        bar.update()
+                        if len(id_buf) >= row_group_size:
+                            writer.write_table(_table(id_buf, tok_buf, schema))
+                            written += len(id_buf)
+                            id_buf, tok_buf = [], []
                 if id_buf or not written:  # an empty corpus still gets a (empty) table
                     writer.write_table(_table(id_buf, tok_buf, schema))
             with open(tmp, "rb") as f:

@@ -687,6 +687,7 @@ def iter_tokenise(
     workers: int | None = None,
     chunk_size: int = _CHUNK,
     warmup: int = PARALLEL_WARMUP,
+    scheduler: object = None,
 ) -> Iterator[list[str]]:
     """Yield the token list of each text (as :func:`tokenise`), in input order, streaming.
 
@@ -698,8 +699,17 @@ def iter_tokenise(
     chunk of ``chunk_size`` texts itself while the workers do the others. A few chunks are in
     flight at a time, so memory does not grow with the input. A list or tuple input is read by
     forked workers directly instead of being sent to them.
+
+    ``scheduler`` (``"local"``, a ``dask.distributed`` address, client or cluster; None = no
+    Dask) tokenises the chunks on Dask workers instead (:func:`workbench.cluster.iter_tokenise_dask`,
+    the same tokens in the same order); ``workers`` is then ignored.
     """
     global _SHARED_TEXTS
+    if scheduler is not None:
+        from ..cluster import iter_tokenise_dask
+
+        yield from iter_tokenise_dask(texts, settings or TextSettings(), scheduler)
+        return
     settings = settings or TextSettings()
     n_proc = _available_cpus() if workers is None else max(1, int(workers))
     tok = _pipeline_for(settings).tokenise

@@ -1,9 +1,11 @@
-"""Topic models: LDA with gensim, choosing K, and comparing groups of documents by their topics.
+"""Topic models: LDA with gensim or tomotopy, choosing K, and comparing groups of documents by their topics.
 
 One module a job, in the order of the analysis:
 
 * :mod:`.bow` -- the bag-of-words stream over the rows of a document-term matrix (:class:`BowCorpus`);
-* :mod:`.fit` -- fitting LDA (:func:`fit_topics`, cached), θ of documents (:func:`infer_theta`);
+* :mod:`.fit` -- fitting LDA (:func:`fit_topics`, cached; ``backend="gensim"`` or ``"tomotopy"``),
+  θ of documents (:func:`infer_theta`);
+* :mod:`.gibbs` -- the tomotopy backend: collapsed Gibbs sampling on several threads, seeded;
 * :mod:`.model` -- the fitted :class:`TopicModel`, saved and loaded as a signed folder (:func:`load_topics`);
 * :mod:`.labels` -- relevance-ranked terms, typical documents, topic tables, topic names and flags
   (near-empty and numeral topics, kept in tables and left out of figures);
@@ -24,6 +26,7 @@ Two-word phrases (:func:`phrase_matrix`) and the documents' ordered token lists
     topic_prevalence(tm, by="camp")
 
 Methods: Blei, Ng & Jordan 2003 (LDA); Hoffman, Blei & Bach 2010 (online LDA, as in gensim);
+Griffiths & Steyvers 2004 (collapsed Gibbs sampling, as in tomotopy);
 Röder, Both & Hinneburg 2015 (coherence c_v); Bouma 2009 (NPMI); Sievert & Shirley 2014
 (relevance, intertopic distance map); Roberts et al. 2014 (stm, which covariate-dependent
 prevalence is compared with); Efron & Tibshirani 1993 (bootstrap intervals).
@@ -32,7 +35,7 @@ from ..errors import TopicError
 from ..stats.phrases import document_texts, phrase_matrix
 from .bow import BowCorpus
 from .distances import topic_distances, topic_map
-from .fit import dtm_fingerprint, fit_topics, infer_theta
+from .fit import BACKENDS, BackendError, dtm_fingerprint, fit_topics, infer_theta
 from .labels import (
     default_topic_name,
     load_topic_names,
@@ -57,7 +60,7 @@ from .prevalence import (
 from .selection import check_topic_data, coherence, default_k_range, heldout_perplexity, heldout_split, select_k
 
 __all__ = [
-    "BowCorpus", "TopicError", "TopicModel", "bootstrap_means", "check_topic_data", "coherence",
+    "BACKENDS", "BackendError", "BowCorpus", "TopicError", "TopicModel", "bootstrap_means", "check_topic_data", "coherence",
     "default_k_range", "default_topic_name", "document_texts",
     "dominant_topic", "dtm_fingerprint", "fit_topics", "heldout_perplexity", "heldout_split",
     "infer_theta", "load_topic_names", "load_topics", "phrase_matrix", "prevalence_difference",

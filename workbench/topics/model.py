@@ -1,6 +1,7 @@
 """The fitted topic model (:class:`TopicModel`), saved to and loaded from a signed folder.
 
-Safety. A gensim model file is a pickle: loading it runs whatever code it names. So every saved
+Safety. A gensim model file is a pickle: loading it runs whatever code it names; a tomotopy model
+(``backend="tomotopy"``) is tomotopy's own binary format, read by C++ code. So every saved
 model folder carries a manifest of its files' SHA-256 signed with this user's secret key
 (:mod:`workbench.integrity`), and nothing is unpickled unless the manifest verifies: a model
 folder copied from another machine or account, or changed since it was written, is refused by
@@ -29,13 +30,14 @@ __all__ = ["TopicModel", "load_topics"]
 class TopicModel:
     """A fitted LDA model with everything needed to label topics and compare groups.
 
-    ``model``: the gensim ``LdaModel``; ``vocab``: the matrix' terms (``model`` term ids are their
+    ``model``: the gensim ``LdaModel`` or the ``tomotopy.LDAModel`` (``backend``); ``vocab``: the matrix' terms (``model`` term ids are their
     positions); ``docs``: one metadata row per document (aligned with ``theta``); ``theta``:
     documents × topics proportions (rows sum to 1); ``term_frequency`` / ``doc_lengths``: counts
     from the matrix (for relevance and token-weighted prevalence); ``params``: the manifest — seed,
     every hyper-parameter, corpus and text-settings fingerprints, matrix filters, cache key —
     deterministic for the same inputs; ``info``: how this object was obtained (training seconds,
-    whether it came from the cache, where it is stored).
+    whether it came from the cache, where it is stored); ``topic_word``: φ as stored (tomotopy
+    models, whose vocabulary may lack terms of the matrix; gensim's φ is read from the model).
     """
 
     model: object
@@ -46,6 +48,7 @@ class TopicModel:
     doc_lengths: np.ndarray
     params: dict
     info: dict = field(default_factory=dict)
+    topic_word: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def k(self) -> int:
@@ -57,8 +60,15 @@ class TopicModel:
         return self.params
 
     @property
+    def backend(self) -> str:
+        """``"gensim"`` or ``"tomotopy"`` (models saved before backends existed are gensim)."""
+        return self.params.get("backend", "gensim")
+
+    @property
     def phi(self) -> np.ndarray:
         """Topic-term distributions φ (K × V, float64, rows sum to 1)."""
+        if self.topic_word is not None:
+            return self.topic_word
         lam = np.asarray(self.model.state.get_lambda(), dtype=np.float64)
         return lam / lam.sum(axis=1, keepdims=True)
 
@@ -102,7 +112,11 @@ def _save(tm: TopicModel, path: Path) -> Path:
     except OSError as e:
         raise TopicError(describe_os_error(e, path.parent, "save the topic model")) from None
     try:
-        tm.model.save(str(tmp / "model"))
+        if tm.backend == "tomotopy":
+            tm.model.save(str(tmp / "model"), full=False)  # tomotopy's own format, without the documents
+            np.save(tmp / "topic_word.npy", tm.phi)
+        else:
+            tm.model.save(str(tmp / "model"))
         np.save(tmp / "theta.npy", tm.theta)
         np.save(tmp / "term_frequency.npy", tm.term_frequency)
         np.save(tmp / "doc_lengths.npy", tm.doc_lengths)
@@ -140,7 +154,7 @@ def _verified(path: Path) -> None:
     except IntegrityError as e:
         raise TopicError(
             f"{path}: refused to load this topic model: {e}. A gensim model is a pickle, and loading "
-            "one runs code stored in it, so only models saved by this workbench on this machine and "
+            "one runs code stored in it (a tomotopy model is parsed by C++ code), so only models saved by this workbench on this machine and "
             "account, unchanged since, are loaded; retrain it with fit_topics()") from None
 
 
@@ -151,8 +165,6 @@ def load_topics(path: str | os.PathLike) -> TopicModel:
     written by this workbench under this user account, or changed since, raises
     :class:`TopicError` and nothing in it is unpickled.
     """
-    from gensim.models import LdaModel
-
     path = Path(path)
     missing = [f for f in _FILES if not (path / f).exists()]
     if missing:
@@ -160,15 +172,25 @@ def load_topics(path: str | os.PathLike) -> TopicModel:
                          "save one with TopicModel.save(path) or fit_topics(..., cache_dir=...)")
     _verified(path)
     try:
-        model = LdaModel.load(str(path / "model"))
-        vocab = pd.Index(json.loads((path / "vocab.json").read_text(encoding="utf-8")), dtype=object, name="term")
         params = json.loads((path / "params.json").read_text(encoding="utf-8"))
+        topic_word = None
+        if params.get("backend", "gensim") == "tomotopy":
+            import tomotopy
+
+            # tomotopy's own binary format, parsed in C++ (no pickle); verified above all the same
+            model = tomotopy.LDAModel.load(os.fspath(path / "model"))
+            topic_word = np.load(path / "topic_word.npy", allow_pickle=False)
+        else:
+            from gensim.models import LdaModel
+
+            model = LdaModel.load(str(path / "model"))
+        vocab = pd.Index(json.loads((path / "vocab.json").read_text(encoding="utf-8")), dtype=object, name="term")
         return TopicModel(
             model=model, vocab=vocab, docs=pd.read_parquet(path / "docs.parquet"),
             theta=np.load(path / "theta.npy", allow_pickle=False),
             term_frequency=np.load(path / "term_frequency.npy", allow_pickle=False),
             doc_lengths=np.load(path / "doc_lengths.npy", allow_pickle=False), params=params,
-            info={"cached": True, "path": str(path)},
+            info={"cached": True, "path": str(path)}, topic_word=topic_word,
         )
     except Exception as e:  # signed by us, yet unreadable (e.g. another gensim version)
         raise TopicError(f"{path}: cannot load this topic model ({type(e).__name__}: "

@@ -25,19 +25,24 @@ topic model (a report then shows that sentence instead of topics).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing as mp
 import os
 import time
+import uuid
+import warnings
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..errors import TopicError
+from ..errors import TopicError, WorkbenchWarning, describe_os_error
 from ..matrix import DocumentTermMatrix
 from ..stats.phrases import document_texts
 from .bow import BowCorpus, gensim_dictionary
-from .fit import check_k, fit_topics
+from .fit import check_backend, check_k, dtm_fingerprint, fit_topics, model_params
 from .labels import topic_terms
 from .model import TopicModel
 
@@ -177,13 +182,22 @@ def heldout_perplexity(tm: TopicModel, X, rows: Sequence[int] | np.ndarray | Non
 
     The bound is gensim's ``log_perplexity`` (per-word variational lower bound of the log-likelihood,
     in nats; Hoffman et al. 2010); perplexity = ``exp(−bound)``. The random start of inference is
-    seeded, so the numbers are reproducible.
+    seeded, so the numbers are reproducible. For a tomotopy model, the per-word log-likelihood of
+    the documents inferred by Gibbs sampling (:func:`workbench.topics.gibbs.log_perplexity`):
+    compare perplexities within one backend, not across.
     """
-    from gensim.utils import get_random_state
-
     corpus = BowCorpus(X, rows)
     if len(corpus) == 0:
         raise TopicError("no held-out documents to compute perplexity on (use holdout > 0)")
+    if tm.backend == "tomotopy":
+        from . import gibbs
+
+        bound = gibbs.log_perplexity(tm.model, corpus.X, corpus.rows if corpus.rows is not None else
+                                     range(corpus.X.shape[0]), tm.vocab, tm.params["workers"],
+                                     tm.params["iterations"])
+        return bound, float(np.exp(-bound))
+    from gensim.utils import get_random_state
+
     model = tm.model
     model.random_state = get_random_state(int(seed))
     # log_perplexity on the whole held-out set as one chunk scales the bound like gensim does
@@ -223,9 +237,17 @@ def select_k(
 
     Returns one row per K: ``k, c_v, c_npmi`` (the requested measures), ``log_perplexity`` (per-word
     bound), ``perplexity``, ``n_train, n_heldout, coherence_on, seconds, cached``. ``attrs`` hold the seed, holdout and
-    the LDA parameters. Models are cached with ``cache_dir`` like :func:`fit_topics`.
-    ``workers``: processes fitting Ks side by side (default: one per core, at most one per K); the
-    result is the same for any number of workers.
+    the LDA parameters (``lda_params`` go to :func:`fit_topics`: ``backend``, ``passes``, ...).
+
+    Caching. With ``cache_dir``, models are cached like :func:`fit_topics`, and each K's row is
+    kept too (``scores-k<K>-<key>.json``), under a key of everything it depends on: the model's cache
+    key (matrix content, seed, backend, every hyper-parameter, versions), the whole matrix'
+    fingerprint, ``holdout``, ``coherence_on``, ``measures``, ``topn`` and ``texts``. A later call
+    with the same inputs reads the rows (``cached`` True, ``seconds`` as first measured) and fits,
+    loads and tokenises nothing.
+
+    ``workers``: processes fitting Ks side by side (default: one per core, at most one per K; one
+    for tomotopy, which trains on several threads); the result is the same for any number of workers.
     """
     ks = sorted({check_k(k) for k in k_range})
     if not ks:
@@ -241,33 +263,100 @@ def select_k(
     if coherence_on == "heldout" and not len(held):
         raise TopicError("coherence_on='heldout' needs holdout > 0")
     coh_rows = held if coherence_on == "heldout" else np.arange(dtm.n_docs)
-    if texts is None:
-        texts = document_texts(dtm, coh_rows)
-    elif len(texts) != len(coh_rows):
+    if texts is not None and len(texts) != len(coh_rows):
         raise TopicError(f"texts has {len(texts)} token lists but coherence is computed on {len(coh_rows)} "
                          f"documents (coherence_on={coherence_on!r})")
     perp_rows = held if len(held) else train
     sub = _subset(dtm, train) if len(held) else dtm
-    global _JOB
-    _JOB = (sub, texts, dtm.X, perp_rows, len(held), coherence_on, tuple(measures), topn, seed, cache_dir,
-            lda_params)
-    n_proc = min(len(ks), os.cpu_count() or 1) if workers is None else max(1, min(int(workers), len(ks)))
-    try:
-        if n_proc > 1 and "fork" in mp.get_all_start_methods():
-            # One K per process: each model is the same seeded LdaModel as in serial, so the
-            # table does not depend on the number of workers (only on the inputs).
-            with mp.get_context("fork").Pool(n_proc) as pool:
-                results = pool.map(_fit_one_k, ks, chunksize=1)
+    backend = check_backend(lda_params.get("backend"))
+    lda_params = {**lda_params, "backend": backend}
+    # what each K's scores depend on: the model's cache key (matrix, seed, backend, every
+    # hyper-parameter, versions) and how they are measured (on which documents, which texts)
+    how = {"scores_version": SCORES_VERSION, "dtm": dtm_fingerprint(dtm), "holdout": float(holdout),
+           "coherence_on": coherence_on, "measures": list(measures), "topn": int(topn),
+           "texts": _texts_fingerprint(texts) if texts is not None else None}
+    plans = {}
+    for k in ks:
+        mparams = model_params(sub, k, seed=seed, **lda_params)
+        key = hashlib.sha256(json.dumps({**how, "model": mparams["cache_key"]}, sort_keys=True).encode()).hexdigest()[:24]
+        plans[k] = (mparams, key)
+    done = {k: r for k in ks if (r := _cached_scores(cache_dir, k, plans[k][1])) is not None}
+    todo = [k for k in ks if k not in done]
+    if todo:
+        if texts is None:
+            texts = document_texts(dtm, coh_rows)
+        global _JOB
+        _JOB = (sub, texts, dtm.X, perp_rows, len(held), coherence_on, tuple(measures), topn, seed, cache_dir,
+                lda_params)
+        if workers is None:  # tomotopy trains on several threads already: one K at a time
+            n_proc = 1 if backend == "tomotopy" else min(len(todo), os.cpu_count() or 1)
         else:
-            results = [_fit_one_k(k) for k in ks]
-    finally:
-        _JOB = None
-    rows = [r for r, _ in results]
-    params = results[-1][1]
-    df = pd.DataFrame(rows)
+            n_proc = max(1, min(int(workers), len(todo)))
+        try:
+            if n_proc > 1 and "fork" in mp.get_all_start_methods():
+                # One K per process: each model is the same seeded model as in serial, so the
+                # table does not depend on the number of workers (only on the inputs).
+                with mp.get_context("fork").Pool(n_proc) as pool:
+                    results = pool.map(_fit_one_k, todo, chunksize=1)
+            else:
+                results = [_fit_one_k(k) for k in todo]
+        finally:
+            _JOB = None
+        for k, (row, _) in zip(todo, results):
+            done[k] = row
+            _store_scores(cache_dir, k, plans[k][1], row)
+    df = pd.DataFrame([done[k] for k in ks])
+    params = plans[ks[-1]][0]
     df.attrs = {"seed": int(seed), "holdout": float(holdout), "topn": int(topn), "measures": list(measures),
                 "lda_params": {k: v for k, v in params.items() if k not in ("k", "cache_key")}}
     return df
+
+
+#: Bump when a change here changes the scores of select_k for the same inputs (invalidates them).
+SCORES_VERSION = "1"
+
+
+def _texts_fingerprint(texts) -> str:
+    h = hashlib.sha256(b"workbench.texts.v1\n")
+    for t in texts:
+        h.update("\x1f".join(map(str, t)).encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def _scores_path(cache_dir, k: int, key: str) -> Path:
+    return Path(cache_dir) / f"scores-k{k}-{key}.json"
+
+
+def _cached_scores(cache_dir, k: int, key: str) -> dict | None:
+    """The stored row of K (``cached=True``), or None. A plain JSON file of numbers: read, never
+    executed; one that does not parse or is for another key is ignored (and later replaced)."""
+    if cache_dir is None:
+        return None
+    path = _scores_path(cache_dir, k, key)
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key or not isinstance(stored.get("row"), dict) \
+            or stored["row"].get("k") != k:
+        return None
+    return {**stored["row"], "cached": True}
+
+
+def _store_scores(cache_dir, k: int, key: str, row: dict) -> None:
+    if cache_dir is None:
+        return
+    path = _scores_path(cache_dir, k, key)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"key": key, "row": row}, default=float), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        warnings.warn(f"the K-selection scores were computed but not cached ({describe_os_error(e, path.parent, 'cache them')})",
+                      WorkbenchWarning, stacklevel=3)
 
 
 _JOB = None  # inputs of select_k's per-K fits, inherited by forked workers (not pickled)
