@@ -101,35 +101,19 @@ def egypt_analysis(egypt_store):
     return Analysis(egypt_store)
 
 
-def side_by_side(*lanes):
-    """Run the lanes at once, each in a thread of its own: a lane is a call (a function of no
-    arguments) or a list of calls made one after the other. Return one future per call, in order,
-    when every lane has ended; an exception stays in its call's future (for the test that reads it
-    to raise) and the lane goes on with its next call.
+def side_by_side(*calls):
+    """Start every call (a function of no arguments) at once, each in a thread of its own; return
+    their futures when all have ended (an exception stays in its call's future, for the test that
+    reads it to raise).
 
     For report and notebook runs, which spend their time in a kernel process of their own: two
-    lanes of them keep both cores busy. Use it in a fixture, so that no test runs meanwhile (tests
-    may monkeypatch what a run uses)."""
-    import threading
-    from concurrent.futures import Future
+    of them side by side keep both cores busy. Use it in a fixture, so that no test runs meanwhile
+    (tests may monkeypatch what a run uses)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    lanes = [list(lane) if isinstance(lane, (list, tuple)) else [lane] for lane in lanes]
-    futures = [[Future() for _ in lane] for lane in lanes]
-
-    def work(calls, results):
-        for call, result in zip(calls, results):
-            try:
-                result.set_result(call())
-            except BaseException as e:  # noqa: BLE001 - handed to the test that reads this run
-                result.set_exception(e)
-
-    threads = [threading.Thread(target=work, args=pair, name=f"side-by-side-{i}", daemon=True)
-               for i, pair in enumerate(zip(lanes, futures))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return [f for lane in futures for f in lane]
+    with ThreadPoolExecutor(len(calls), thread_name_prefix="side-by-side") as pool:
+        futures = [pool.submit(call) for call in calls]
+    return futures
 
 
 def notebook_outputs(path: Path) -> list:

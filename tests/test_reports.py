@@ -96,38 +96,23 @@ def test_corpus_checks_happen_before_any_kernel(demo, tmp_path, capsys):
 # ----------------------------------------------------------------------------- runs
 
 @pytest.fixture(scope="module")
-def framing_runs(request, demo_store, tmp_path_factory):
-    """The runs of the framing report that the tests below read, made in two lanes side by side:
+def framing_runs(demo_store, tmp_path_factory):
+    """The framing report run twice with the same parameters, one run after the other in one folder
+    (``runs``: ``(out, a, b)``), and, side by side with them, the notebook run as in JupyterLab
+    (``interactive``: its outputs). Each is a future: a test raises its run's error, if any.
 
-    * ``runs``: the report run twice with the same parameters, one run after the other in one
-      folder: ``(out, a, b)``. The second also prints its PDF (when Chromium is there): the PDF
-      test reads it, and comparing the two runs' HTML and tables shows that printing changes neither;
-    * ``interactive``: the notebook run as in JupyterLab (its outputs), then
-    * ``schedules``: ``workbench report --all`` (see :func:`run_all_schedules`).
-
-    Each is a future (a test raises its run's error, if any), or None when none of the tests
-    selected reads it (then it is not run)."""
-    selected = {item.originalname for item in request.session.items
-                if getattr(item, "module", None) is request.module}
-
-    def needed(*tests):
-        return bool(selected.intersection(tests))
+    The second run also prints its PDF (when Chromium is there): the PDF test reads it, and the
+    comparison of the two runs' HTML and tables also shows that printing the PDF changes neither."""
+    out = tmp_path_factory.mktemp("framing") / "reports"
+    params = [("store", str(demo_store)), ("top_n", "10")]
 
     def two_runs():
-        out = tmp_path_factory.mktemp("framing") / "reports"
-        params = [("store", str(demo_store)), ("top_n", "10")]
         a = run_report(FRAMING, cli_params=params, out=out, pdf=False)
         b = run_report(FRAMING, cli_params=params, out=out, pdf=_chromium())
         return out, a, b
 
-    runs = [two_runs] if needed("test_report_run_outputs_and_byte_identical_tables", "test_report_pdf") else []
-    interactive = [lambda: notebook_outputs(FRAMING)] \
-        if needed("test_notebook_runs_interactively_with_its_defaults") else []
-    schedules = [lambda: run_all_schedules(tmp_path_factory.mktemp("scheduled"), demo_store)] \
-        if needed("test_run_all_schedules_continues_past_a_failure") else []
-    futures = iter(side_by_side(runs, interactive + schedules))
-    return SimpleNamespace(runs=next(futures) if runs else None, interactive=next(futures) if interactive else None,
-                           schedules=next(futures) if schedules else None)
+    runs, interactive = side_by_side(two_runs, lambda: notebook_outputs(FRAMING))
+    return SimpleNamespace(runs=runs, interactive=interactive)
 
 
 @pytest.mark.slow
@@ -258,32 +243,19 @@ def test_schedule_errors(tmp_path):
         load_schedule("nope", folder=tmp_path)
 
 
-def run_all_schedules(folder: Path, store: Path) -> tuple[int, str, Path]:
-    """``workbench report --all`` on two schedules written into ``folder/schedules``: a-good (an
-    8-week window at the corpus end, no topics or stories) and b-bad (a target that is no camp).
-    Returns its exit code, its standard error and the reports folder."""
-    import contextlib
-    import io
-
-    sched = folder / "schedules"
+@pytest.mark.slow
+def test_run_all_schedules_continues_past_a_failure(demo, tmp_path, monkeypatch, capsys):
+    sched = tmp_path / "schedules"
     sched.mkdir()
-    out = folder / "reports"
+    out = tmp_path / "reports"
     (sched / "a-good.yaml").write_text(
-        f"store: {store}\nwindow: {{last: 8 weeks, anchor: corpus-end}}\noutput: {out}\npdf: false\n"
+        f"store: {demo}\nwindow: {{last: 8 weeks, anchor: corpus-end}}\noutput: {out}\npdf: false\n"
         "parameters: {top_n: 5, min_count: 2, topics: false, stories: false, kwic_lines: 0}\n", encoding="utf-8")
     (sched / "b-bad.yaml").write_text(
-        f"store: {store}\noutput: {out}\npdf: false\nparameters: {{target: nobody}}\n", encoding="utf-8")
-    err = io.StringIO()
-    with pytest.MonkeyPatch.context() as m, contextlib.redirect_stderr(err):
-        m.setattr("workbench.reports.schedules.SCHEDULES", sched)
-        rc = main(["report", "--all"])
-    return rc, err.getvalue(), out
-
-
-@pytest.mark.slow
-def test_run_all_schedules_continues_past_a_failure(framing_runs):
-    rc, err, out = framing_runs.schedules.result()  # run_all_schedules, beside the framing reports above
-    assert rc == 3
+        f"store: {demo}\noutput: {out}\npdf: false\nparameters: {{target: nobody}}\n", encoding="utf-8")
+    monkeypatch.setattr("workbench.reports.schedules.SCHEDULES", sched)
+    assert main(["report", "--all"]) == 3
+    err = capsys.readouterr().err
     assert "parameter 'target': 'nobody' is not a value of 'camp'" in err and "1 of 2 scheduled reports failed: b-bad" in err
     run = next(p for p in (out / "a-good").iterdir() if p.is_dir() and not p.is_symlink())
     params = json.loads((run / "manifest.json").read_text(encoding="utf-8"))["parameters"]
