@@ -5,9 +5,10 @@ The names below are imported on first use (PEP 562 ``__getattr__``), so ``workbe
 """
 from __future__ import annotations
 
-import importlib
 import sys
 import types
+
+from ..lazy import lazy_exports
 
 _WHERE = {
     "adjust_pvalues": "keyness", "benjamini_hochberg": "keyness", "chi2_yates": "keyness",
@@ -22,14 +23,7 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 
 class _Package(types.ModuleType):
@@ -44,7 +38,3 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
