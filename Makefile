@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; run: make PYTHON=python3.11 ...")'
 	@echo "installing the locked environment into $(VENV) (the first time takes a few minutes) ..."
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	@$(BIN)/uv pip install $(QUIET) --python $(BIN)/python --require-hashes -r requirements.lock
+	@$(BIN)/uv pip install $(QUIET) --python $(BIN)/python --compile-bytecode --require-hashes -r requirements.lock
 	@$(BIN)/uv pip install $(QUIET) --python $(BIN)/python --no-deps -e .
 	@# the Jupyter kernel of this environment, so notebooks never run in another Python
 	@$(BIN)/python -c "from workbench.reports.run import ensure_kernel; ensure_kernel()"
@@ -30,7 +30,10 @@ $(STAMP): requirements.lock pyproject.toml
 demo-store: $(DEMO_STORE)/catalogue.json
 
 $(DEMO_STORE)/catalogue.json: corpus/demo/articles.jsonl corpus/demo/outlets.yaml $(STAMP)
-	@$(BIN)/workbench corpus import corpus/demo/articles.jsonl --store $(DEMO_STORE) --quiet
+	@# the demo store is derived from corpus/demo: rebuilt beside the old one, swapped in when complete
+	@rm -rf $(DEMO_STORE).new
+	@$(BIN)/workbench corpus import corpus/demo/articles.jsonl --store $(DEMO_STORE).new --quiet
+	@rm -rf $(DEMO_STORE) && mv $(DEMO_STORE).new $(DEMO_STORE)
 	@touch $@
 
 # Headless Chromium prints the HTML report to PDF. Installed with apt where we are root; otherwise

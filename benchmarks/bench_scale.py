@@ -14,6 +14,9 @@ is larger (``getrusage``):
   re-import    the same file again: skipped by its SHA-256, nearly free
   keyness      cold: tokenise the store (both cores) + matrix + keyness (camp brotherhood vs private)
   keyness warm the same with the token cache in place
+  topics       K=20 tomotopy topics (the report's backend) with the default train_sample: trained on
+               a seeded sample of 50,000 articles (all of them below that), θ inferred for every
+               article in chunks (matrix from the warm token cache included)
 
 The target: peak memory under 4 GB at 1,000,000 articles, with time growing linearly.
 
@@ -64,6 +67,11 @@ if step in ("import", "reimport"):
     sources = [src]   # measures import_sources itself, as the bench_import benchmarks do
     res = import_sources(sources, store, registry=registry, batch_size=int(batch))
     out = {"read": res.read, "added": res.added, "skipped": any(s.get("skipped") for s in res.sources)}
+elif step == "topics":
+    a = Analysis(store)
+    tm = a.fit_topics(20, backend="tomotopy", seed=42)   # trained on a seeded 50,000-article sample
+    out = {"docs": int(tm.theta.shape[0]), "terms": int(len(tm.vocab)), "train_sample": tm.params["train_sample"],
+           "train_s": tm.info["train_seconds"], "theta_s": tm.info["theta_seconds"]}
 else:
     table = Analysis(store).compare("camp", "brotherhood", "private", min_count=5)
     out = {"docs": int(sum(table.attrs["docs"].values())), "terms": len(table)}
@@ -108,6 +116,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=20_000)
     ap.add_argument("--keep", action="store_true", help="keep the replica files and stores")
     ap.add_argument("--no-keyness", action="store_true", help="measure the import only")
+    ap.add_argument("--no-topics", action="store_true", help="skip the topic model step")
     a = ap.parse_args()
     if not EGYPT.exists():
         sys.exit(f"{EGYPT} not found")
@@ -124,12 +133,15 @@ def main() -> None:
             build(src, n)
             print(f"{n:>10,} {'(build file)':<13}{time.perf_counter() - t:>9.1f}"
                   f"{'':>12}{'':>13}   {src.stat().st_size / 1e6:,.0f} MB", flush=True)
-            steps = ["import", "reimport"] + ([] if a.no_keyness else ["keyness", "keyness-warm"])
+            steps = ["import", "reimport"] + ([] if a.no_keyness else ["keyness", "keyness-warm"]) \
+                + ([] if a.no_topics or a.no_keyness else ["topics"])
             for name in steps:
                 r = step(name, src, store, a.batch_size)
                 rate = n / r["seconds"] if r["seconds"] else float("inf")
                 extra = (f"   added {r['added']:,}" if name == "import" else
                          f"   skipped: {r['skipped']}" if name == "reimport" else
+                         f"   K=20 tomotopy, trained on {r['train_sample'] or r['docs']:,} ({r['train_s']:.0f} s), "
+                         f"θ of {r['docs']:,} ({r['theta_s']:.0f} s)" if name == "topics" else
                          f"   {r['docs']:,} docs, {r['terms']:,} terms")
                 print(f"{n:>10,} {name:<13}{r['seconds']:>9.1f}{rate:>12,.0f}{r['peak_mb']:>13,.0f}{extra}",
                       flush=True)

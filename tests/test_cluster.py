@@ -187,3 +187,40 @@ def test_row_groups_cut_across_tasks(address, tmp_path, monkeypatch):
     with pytest.raises(CacheError, match="different lengths"):
         TokenCache(tmp_path / "three").get_or_build(ids[:-1], texts, settings, "fp2", scheduler=address)
     assert not list((tmp_path / "three").iterdir())  # nothing half-written
+
+
+def test_counting_on_workers_gives_the_same_matrix(pair, address):
+    """Many small Arrow batches (and plain lists) counted on the workers: same vocabulary order,
+    same counts, same CSR arrays as counting in this process."""
+    import pyarrow as pa
+
+    from workbench.matrix import build_matrix
+    from workbench.text.cache import iter_token_arrays
+
+    local, _ = pair
+    batches = [b for batch in iter_token_arrays(local.token_cache) for b in
+               (batch.slice(i, 17) for i in range(0, len(batch), 17))]
+    assert len(batches) > 10
+    here = build_matrix(batches, local.docs, min_count=2, min_df=2, scheduler=False)
+    there = build_matrix(batches, local.docs, min_count=2, min_df=2, scheduler=address)
+    as_lists = build_matrix([b.to_pylist() for b in batches], local.docs, min_count=2, min_df=2, scheduler=address)
+    for m in (there, as_lists):
+        assert list(m.vocab) == list(here.vocab)
+        for attr in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(m.X, attr), getattr(here.X, attr))
+    assert isinstance(batches[0], (pa.Array, pa.ChunkedArray))
+
+
+def test_topic_inference_on_workers_gives_the_same_theta(pair, address):
+    """tomotopy trained on a sample; θ of the other documents inferred here and on the workers."""
+    pytest.importorskip("tomotopy")
+    from workbench.topics import fit_topics
+
+    local, _ = pair
+    dtm = local.topic_matrix()
+    kw = dict(seed=3, backend="tomotopy", iterations=30, train_sample=120, chunksize=37)
+    here = fit_topics(dtm, 4, **kw)
+    there = fit_topics(dtm, 4, scheduler=address, **kw)
+    assert here.params["train_sample"] == 120
+    np.testing.assert_array_equal(here.theta, there.theta)
+    np.testing.assert_array_equal(here.topic_word, there.topic_word)

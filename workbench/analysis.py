@@ -423,7 +423,8 @@ class Analysis:
         key = (ngrams if isinstance(ngrams, int) else tuple(ngrams), min_count, min_df, max_df)
         if key not in self._matrices:
             dtm = build_matrix(iter_token_arrays(self.token_cache, mask=self.mask), self.docs, ngrams=ngrams,
-                               min_count=min_count, min_df=min_df, max_df=max_df)
+                               min_count=min_count, min_df=min_df, max_df=max_df,
+                               scheduler=False if self.scheduler is None else self.scheduler)
             dtm.meta.update({
                 "store": str(self.store.path), "store_fingerprint": self.fingerprint,
                 "text_settings": self.settings.to_dict(), "text_settings_fingerprint": self.settings.fingerprint(),
@@ -509,6 +510,7 @@ class Analysis:
         from .topics import fit_topics
 
         kwargs.setdefault("cache_dir", self.cache_root / "topic-models")
+        kwargs.setdefault("scheduler", False if self.scheduler is None else self.scheduler)
         return fit_topics(dtm if dtm is not None else self.topic_matrix(), k, **kwargs)
 
     def select_k(self, k_range: Sequence[int], *, dtm: DocumentTermMatrix | None = None, **kwargs) -> pd.DataFrame:

@@ -61,7 +61,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .text.settings import TextSettings
 
 __all__ = ["SCHEDULER_ENV", "WORKERS_ENV", "DIRECT_ENV", "ClusterError", "resolve_scheduler", "get_client",
-           "close_clients", "iter_token_tables", "iter_tokenise_dask", "similar_pairs_dask"]
+           "close_clients", "iter_token_tables", "iter_tokenise_dask", "similar_pairs_dask", "iter_counted_blocks",
+           "infer_theta_dask"]
 
 #: Environment variable naming the scheduler when none is passed: ``local`` or an address.
 SCHEDULER_ENV = "WORKBENCH_DASK_SCHEDULER"
@@ -411,3 +412,139 @@ def similar_pairs_dask(block_pairs, Vs, ds, window_days: int, threshold: float, 
         return client.gather(futures)
     finally:
         client.cancel(futures + [v_ref, d_ref])
+
+
+# --------------------------------------------------------------------------- counting
+def _ordered(client, tasks: Iterable[tuple], limit, what: str) -> Iterator:
+    """Submit ``(function, *args)`` tasks, at most ``limit()`` in flight; yield results in order."""
+    it = iter(tasks)
+    window: deque = deque()
+
+    def fill() -> None:
+        while len(window) < limit():
+            task = next(it, None)
+            if task is None:
+                return
+            window.append(client.submit(*task, pure=False))
+
+    try:
+        fill()
+        while window:
+            future = window.popleft()
+            try:
+                result = future.result()
+            except ClusterError:
+                raise
+            except (OSError, TimeoutError) as exc:
+                raise ClusterError(f"lost the Dask cluster while {what}: {' '.join(str(exc).split())[:200]}") from None
+            future.release()
+            fill()
+            yield result
+    finally:
+        if window:
+            client.cancel(list(window))
+        window.clear()
+
+
+def _count_task(batch):
+    """Unigram counts of an Arrow ``list<string>`` batch in the batch's own vocabulary:
+    ``(terms in order of first appearance, non-zeros per row, column numbers, counts)``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import scipy.sparse as sp
+
+    if isinstance(batch, pa.ChunkedArray):
+        batch = batch.combine_chunks()
+    lengths = pc.fill_null(pc.list_value_length(batch), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    enc = pc.dictionary_encode(pc.list_flatten(batch))
+    terms = enc.dictionary.to_pylist()
+    cols = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)
+    blk = sp.csr_matrix((np.ones(len(cols), dtype=np.int32), (rows, cols)), shape=(len(batch), max(len(terms), 1)))
+    blk.sum_duplicates()
+    return terms, np.diff(blk.indptr).astype(np.int32), blk.indices.astype(np.int32), blk.data.astype(np.int32)
+
+
+def iter_counted_blocks(batches: Iterable, scheduler: Any = "local", *, in_flight: int | None = None) -> Iterator:
+    """Count Arrow ``list<string>`` token batches on the Dask workers, in input order.
+
+    Each worker counts its batch in the batch's own vocabulary (dictionary encoding and the sparse
+    block: the work that grows with the tokens); the caller gives the batch's distinct terms their
+    corpus-wide column numbers in order of first appearance, so the matrix is the same as
+    :func:`workbench.matrix.build_matrix` counting in one process. Yields what
+    :func:`_count_task` returns.
+    """
+    client = get_client(scheduler)
+    if client is None:
+        raise ClusterError("iter_counted_blocks needs a scheduler ('local' or an address)")
+    yield from _ordered(client, ((_count_task, b) for b in batches), _in_flight(client, in_flight), "counting")
+
+
+# --------------------------------------------------------------------------- topic inference
+_MODELS: dict[str, Any] = {}  # on a worker: tomotopy models by the digest of their bytes
+
+
+def _infer_task(model_ref, digest: str, words_ref, rows_csr: tuple, iterations: int):
+    """θ of a block of CSR rows with the tomotopy model (loaded once per worker from its bytes)."""
+    import numpy as np
+
+    model = _MODELS.get(digest)
+    if model is None:
+        import tomotopy as tp
+
+        model = tp.LDAModel.loads(model_ref)
+        _MODELS.clear()
+        _MODELS[digest] = model
+    indptr, indices, data = rows_csr
+    docs, where = [], []
+    for i in range(len(indptr) - 1):
+        s, e = indptr[i], indptr[i + 1]
+        w = np.repeat(words_ref[indices[s:e]], data[s:e].astype(np.int64)).tolist()
+        if w:
+            docs.append(model.make_doc(w))
+            where.append(i)
+    if not docs:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, model.k))
+    import tomotopy as tp
+
+    dists, _ = model.infer(docs, iterations=iterations, workers=1, parallel=tp.ParallelScheme.PARTITION)
+    return np.asarray(where, dtype=np.int64), np.asarray(dists, dtype=np.float64)
+
+
+def infer_theta_dask(model, X, words, rows, *, chunksize: int, iterations: int, scheduler: Any = "local",
+                     progress=None) -> Iterator[tuple]:
+    """Infer θ of the CSR rows ``rows`` of ``X`` with a tomotopy ``model`` on the Dask workers.
+
+    The model (tomotopy's own serialisation, ``model.saves()``; never a pickle) and the vocabulary
+    are sent to every worker once; each task infers ``chunksize`` rows. tomotopy's inference of a
+    document does not depend on the other documents of its batch, on the number of threads or on
+    the process, so the θ are those of the single-process path (tested). Yields ``(rows of X,
+    θ rows)`` per task, in order; ``progress(n)`` after each.
+    """
+    import hashlib as _hashlib
+
+    import numpy as np
+
+    client = get_client(scheduler)
+    if client is None:
+        raise ClusterError("infer_theta_dask needs a scheduler ('local' or an address)")
+    data = bytes(model.saves(full=False))
+    digest = _hashlib.sha256(data).hexdigest()
+    [model_ref, words_ref] = client.scatter([data, np.asarray(words, dtype=object)], broadcast=True, hash=False)
+
+    def tasks():
+        for b in range(0, len(rows), chunksize):
+            batch = np.asarray(rows[b:b + chunksize])
+            sub = X[batch]
+            yield _infer_task, model_ref, digest, words_ref, (sub.indptr, sub.indices, sub.data), iterations
+
+    starts = range(0, len(rows), chunksize)
+    try:
+        for b, (where, dists) in zip(starts, _ordered(client, tasks(), _in_flight(client, None), "inferring topics")):
+            batch = np.asarray(rows[b:b + chunksize])
+            if progress is not None:
+                progress(len(batch))
+            yield batch[where], dists
+    finally:
+        client.cancel([model_ref, words_ref])

@@ -83,6 +83,7 @@ def build_matrix(
     min_count: int = 1,
     min_df: int | float = 1,
     max_df: int | float = 1.0,
+    scheduler: Any = None,
 ) -> DocumentTermMatrix:
     """Count terms per document from a stream of token batches (quanteda ``dfm`` + ``dfm_trim``).
 
@@ -94,6 +95,8 @@ def build_matrix(
     ``min_count``: keep terms with at least this many occurrences; ``min_df`` / ``max_df``: keep
     terms in at least / at most this many documents (an int) or this share of documents (a float
     in (0, 1]). Counting shows a progress bar on a terminal (:mod:`workbench.progress`).
+    ``scheduler`` (``"local"`` or a Dask scheduler address, see :mod:`workbench.cluster`) counts
+    unigram batches on Dask workers (:func:`workbench.cluster.iter_counted_blocks`): the same matrix.
     """
     orders = (ngrams,) if isinstance(ngrams, int) else tuple(ngrams)
     if not orders or any(n not in (1, 2, 3) for n in orders):
@@ -102,7 +105,22 @@ def build_matrix(
     get = index.setdefault
     blocks = []
     n_docs = 0
+    from .cluster import resolve_scheduler
+
+    scheduler = resolve_scheduler(scheduler)
     with progress_bar(len(docs), desc="counting", unit=" docs") as bar:
+        if scheduler is not None and orders == (1,):
+            from .cluster import iter_counted_blocks
+
+            arrow = (b if isinstance(b, (pa.Array, pa.ChunkedArray)) else pa.array(b, type=pa.list_(pa.string()))
+                     for b in token_batches)
+            for local, nz, ind, dat in iter_counted_blocks(arrow, scheduler):
+                gid = np.fromiter((get(t, len(index)) for t in local), dtype=np.int64, count=len(local))
+                cols = gid[ind]
+                blocks.append((nz, cols.astype(np.int32) if len(index) < 2**31 else cols, dat))
+                n_docs += len(nz)
+                bar.update(len(nz))
+            token_batches = ()
         for batch in token_batches:
             if isinstance(batch, pa.Array):
                 if orders == (1,):

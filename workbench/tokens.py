@@ -24,7 +24,6 @@ from .corpus.store import Store
 from .errors import StoreError
 from .text import TextSettings
 from .text.cache import iter_tokens
-from .text.tokenise import tokenise_spans
 
 #: The fields of an article that are tokenised, in order, joined by a line break.
 TOKEN_FIELDS = ("title", "text")
@@ -84,6 +83,8 @@ class TokenStream:
         text = self.texts([doc_id]).get(str(doc_id))
         if text is None:
             raise StoreError(f"document '{doc_id}' is not in this analysis' corpus store {self.store.path}")
+        from .text.tokenise import tokenise_spans  # camel-tools: imported when text is read
+
         return text, tokenise_spans(text, self.settings)
 
 

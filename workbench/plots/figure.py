@@ -14,12 +14,15 @@ Arabic text in figures: the font and :func:`~workbench.plots.fonts.rtl` are in
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
+
+from ..rendered import digest, rendered
 
 __all__ = ["A4_WIDTH_IN", "TARGET_COLOR", "REFERENCE_COLOR", "PALETTE", "freeze_layout", "place_labels",
            "save_figure"]
@@ -133,6 +136,10 @@ def save_figure(
     ids do not depend on randomness), PDF without creation/modification dates. Fonts are embedded as glyph paths in
     SVG (``svg.fonttype = "path"``), so the SVG renders the same without the font
     installed. Parent directories are created. Returns the written paths.
+
+    The PNG is taken from the render cache (:mod:`workbench.rendered`) when a figure with the
+    same SVG was rasterised before at the same dpi by the same matplotlib: rasterising at 300 dpi
+    is the slowest part of saving, and a warm report re-run saves the same figures again.
     """
     stem = Path(path_stem)
     if stem.suffix.lower() in {".png", ".svg", ".pdf"}:
@@ -143,15 +150,33 @@ def save_figure(
         "svg": {"Date": None, "Creator": None},
         "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
     }
+    formats = [f.lower().lstrip(".") for f in formats]
+    for fmt in formats:
+        if fmt not in metadata:
+            raise ValueError(f"unsupported format {fmt!r}; use png, svg or pdf")
     freeze_layout(fig)
-    written = []
     rc = {"svg.hashsalt": "workbench", "svg.fonttype": "path", "pdf.fonttype": 42}
+    paths = {fmt: stem.with_name(stem.name + "." + fmt) for fmt in formats}
     with mpl.rc_context(rc):
-        for fmt in formats:
-            fmt = fmt.lower().lstrip(".")
-            if fmt not in metadata:
-                raise ValueError(f"unsupported format {fmt!r}; use png, svg or pdf")
-            path = stem.with_name(stem.name + "." + fmt)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", dpi=dpi, metadata=metadata["svg"])
+        svg = buf.getvalue()
+        if "svg" in paths:
+            _write_bytes(paths["svg"], svg)
+
+        def save(fmt: str, path: Path) -> None:
             fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata[fmt])
-            written.append(path)
-    return written
+
+        for fmt, path in paths.items():
+            if fmt == "png":
+                key = digest("figure-png", mpl.__version__, str(dpi), repr(sorted(mpl.rcParams.find_all("^agg|^path").items())), svg)
+                rendered("png", key, path, lambda p: save("png", p))
+            elif fmt == "pdf":
+                save(fmt, path)
+    return [paths[f] for f in formats]
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

@@ -27,7 +27,6 @@ import pandas as pd
 
 from ..display import TERM_CHARS, TITLE_CHARS, escape_markdown, format_p, shorten
 from ..errors import ArgumentError
-from ..plots.figure import save_figure
 
 SECTIONS_FILE = "sections.json"
 
@@ -215,10 +214,10 @@ class ReportContext:
 
     def figure(self, fig, name: str, *, caption: str | None = None) -> None:
         """Display ``fig`` as an embedded PNG and save ``figures/<name>.png`` and ``.svg``."""
-        from IPython.display import Image
-
         _check_name(name, "figure")
         if self.output_dir is not None:
+            from ..plots.figure import save_figure  # matplotlib: not needed by `workbench report` itself
+
             png, _svg = save_figure(fig, self.output_dir / "figures" / name)
             data = png.read_bytes()
             self.figures += [f"figures/{name}.png", f"figures/{name}.svg"]
@@ -229,9 +228,54 @@ class ReportContext:
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
             data = buf.getvalue()
+        self._show_png(data, caption)
+
+    @staticmethod
+    def _show_png(data: bytes, caption: str | None) -> None:
+        from IPython.display import Image
+
         _display(Image(data=data, width=700))
         if caption:
             _markdown(f"*{escape_markdown(caption)}*")
+
+    def plot(self, name: str, plot_function, *args, caption: str | None = None, **kwargs) -> None:
+        """``figure(plot_function(*args, **kwargs), name, caption=caption)``, memoised.
+
+        A figure of the workbench's plotting functions depends only on its arguments, the
+        workbench's code and matplotlib (its version and ``rcParams``). When the notebook runs as a
+        report and every argument is plain data (tables, arrays, numbers, strings; see
+        :func:`workbench.rendered.fingerprint`), the PNG and SVG are kept in the render cache
+        under a key of all of these, and a re-run with the same key copies them instead of
+        drawing the figure again (drawing and saving are most of a warm report's time). Any other
+        argument, or ``WORKBENCH_RENDER_CACHE=0``, draws the figure as :meth:`figure` does.
+        """
+        from .. import rendered
+
+        _check_name(name, "figure")
+        key = None
+        if self.output_dir is not None and rendered.enabled():
+            try:
+                import matplotlib as mpl
+
+                key = rendered.digest(
+                    "report-figure", rendered.code_version(), mpl.__version__,
+                    repr(sorted((k, repr(v)) for k, v in mpl.rcParams.items())),
+                    f"{plot_function.__module__}.{plot_function.__qualname__}",
+                    rendered.fingerprint(list(args)), rendered.fingerprint(kwargs))
+            except (rendered.Uncacheable, AttributeError):
+                key = None
+        if key is not None:
+            stem = self.output_dir / "figures" / name
+            outs = {"png": stem.with_name(f"{name}.png"), "svg": stem.with_name(f"{name}.svg")}
+            outs["png"].parent.mkdir(parents=True, exist_ok=True)
+            if rendered.cached_files(key, outs):
+                self.figures += [f"figures/{name}.png", f"figures/{name}.svg"]
+                self._write_sections(running=self.current)
+                self._show_png(outs["png"].read_bytes(), caption)
+                return
+        self.figure(plot_function(*args, **kwargs), name, caption=caption)
+        if key is not None:
+            rendered.store_files(key, outs)
 
     def show(self, obj) -> None:
         """Display an object that renders itself as escaped HTML (e.g. a concordance,

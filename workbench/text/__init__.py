@@ -12,17 +12,18 @@ names with the submodules ``workbench.text.tokenise`` / ``workbench.text.normali
 them would shadow the modules (``import workbench.text.tokenise as m`` would give the function).
 """
 
-from .cache import TokenCache, fingerprint_texts, iter_tokens, read_cache_metadata
-from .normalise import reference_normalise
-from .settings import PIPELINE_VERSION, SettingsError, TextSettings, load_word_list
-from .tokenise import (
-    build_vocabulary,
-    iter_tokenise,
-    reference_tokenise,
-    split_clitics,
-    tokenise_many,
-    write_vocabulary,
-)
+from ..lazy import lazy_exports
+
+# imported on first use: the settings are cheap, the tokeniser imports camel-tools (~0.6 s)
+_WHERE = {
+    "TokenCache": "cache", "fingerprint_texts": "cache", "iter_tokens": "cache", "read_cache_metadata": "cache",
+    "reference_normalise": "normalise",
+    "PIPELINE_VERSION": "settings", "SettingsError": "settings", "TextSettings": "settings",
+    "load_word_list": "settings",
+    "build_vocabulary": "tokenise", "iter_tokenise": "tokenise", "reference_tokenise": "tokenise",
+    "split_clitics": "tokenise", "tokenise_many": "tokenise", "write_vocabulary": "tokenise",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
 
 __all__ = [
     "PIPELINE_VERSION",

@@ -45,7 +45,15 @@ import pyarrow.parquet as pq
 from ..errors import CacheError, WorkbenchWarning, describe_os_error
 from ..progress import progress_bar
 from .settings import PIPELINE_VERSION, TextSettings
-from .tokenise import iter_tokenise
+
+
+def iter_tokenise(texts, settings, **kwargs):
+    """:func:`workbench.text.tokenise.iter_tokenise`, imported when first needed: the tokeniser
+    imports camel-tools (~0.6 s), which reading a warm cache does not need."""
+    from .tokenise import iter_tokenise as tokenise_texts
+
+    return tokenise_texts(texts, settings, **kwargs)
+
 
 __all__ = ["TokenCache", "fingerprint_texts", "iter_tokens", "iter_token_arrays", "read_cache_metadata",
            "CacheError"]

@@ -43,6 +43,7 @@ import os
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -335,6 +336,7 @@ def fit_topics(
     workers: int | None = None,
     train_sample: int | None = TRAIN_SAMPLE,
     cache_dir: str | os.PathLike | None = None,
+    scheduler: Any = None,
 ) -> TopicModel:
     """Fit an LDA topic model with ``k`` topics to the documents of ``dtm`` (Blei, Ng & Jordan 2003).
 
@@ -374,6 +376,11 @@ def fit_topics(
     user's workbench, changed, damaged) is never loaded: it is retrained and replaced, with a
     one-line warning. If the cache cannot be written (full disk, read-only folder) the model is
     returned uncached, with a warning.
+
+    ``scheduler`` (``"local"`` or a Dask scheduler address; see :mod:`workbench.cluster`): with the
+    tomotopy backend, θ of the documents left out of the training sample is inferred on the Dask
+    workers (the same θ: a document's inference does not depend on where it runs). Not part of the
+    cache key.
 
     Returns a :class:`TopicModel` whose ``params`` record all of the above.
 
@@ -419,7 +426,7 @@ def fit_topics(
             rows = np.arange(dtm.n_docs) if sample is None else sample
             model, trained = gibbs.train(X, dtm.vocab, rows, p, bar)
             train_s = time.perf_counter() - t0
-            theta = gibbs.theta(model, X, dtm.vocab, trained, p, bar)
+            theta = gibbs.theta(model, X, dtm.vocab, trained, p, bar, scheduler=scheduler)
         topic_word = gibbs.phi(model, dtm.vocab, p["eta"])
     else:
         if sample is not None:

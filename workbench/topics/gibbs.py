@@ -87,12 +87,15 @@ def prior(model) -> np.ndarray:
     return a / a.sum()
 
 
-def theta(model, X, vocab: pd.Index, trained: np.ndarray | None, p: dict, bar=None) -> np.ndarray:
+def theta(model, X, vocab: pd.Index, trained: np.ndarray | None, p: dict, bar=None, *,
+          scheduler=None) -> np.ndarray:
     """θ (documents × K, float64) of every row of ``X``.
 
     A document the model was trained on keeps its θ from the final sample, ``(n_dk + α_k) /
     (n_d + Σα)`` (as Mallet reports it); every other document is inferred (``iterations`` sweeps
     over it with φ fixed), ``chunksize`` documents at a time. Empty documents get the normalised α.
+    With ``scheduler`` (see :mod:`workbench.cluster`) the inference runs on Dask workers
+    (:func:`workbench.cluster.infer_theta_dask`), one task per ``chunksize`` documents.
     """
     n = X.shape[0]
     out = np.empty((n, model.k), dtype=np.float64)
@@ -105,6 +108,17 @@ def theta(model, X, vocab: pd.Index, trained: np.ndarray | None, p: dict, bar=No
         bar.update(n - int(todo.sum()))
     words = np.asarray(vocab, dtype=object)
     rows = np.flatnonzero(todo)
+    from ..cluster import resolve_scheduler
+
+    scheduler = resolve_scheduler(False if scheduler is None else scheduler)
+    if scheduler is not None and len(rows):
+        from ..cluster import infer_theta_dask
+
+        for where, dists in infer_theta_dask(model, X, words, rows, chunksize=p["chunksize"],
+                                             iterations=p["iterations"], scheduler=scheduler,
+                                             progress=None if bar is None else bar.update):
+            out[where] = dists
+        rows = rows[:0]
     for b in range(0, len(rows), p["chunksize"]):
         batch = rows[b:b + p["chunksize"]]
         docs, where = [], []
