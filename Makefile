@@ -12,7 +12,7 @@ export UV_NO_PROGRESS := 1
 # Installs say one line; uv still prints every error. `make install V=1` shows uv's full output.
 QUIET := $(if $(V),,--quiet)
 
-.PHONY: install report test test-fast lock clean demo-store pdf-tools
+.PHONY: install report test test-fast lock clean demo-store pdf-tools lab
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ pdf-tools:
 report: demo-store pdf-tools
 	@$(BIN)/workbench corpus info --store $(DEMO_STORE)
 	@$(BIN)/workbench report
+
+# JupyterLab of this environment at notebooks/ (tutorials first), with the project's kernel.
+lab: demo-store
+	@$(BIN)/workbench lab
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

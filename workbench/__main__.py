@@ -1,4 +1,4 @@
-"""``python -m workbench``: the same as the ``workbench`` command."""
+"""``python -m workbench ...``: the command line without the ``workbench`` script on PATH (any OS)."""
 import sys
 
 from .cli import main

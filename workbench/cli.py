@@ -942,7 +942,43 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--all", action="store_true", help="run every schedule; continue past failures, exit 3 if any failed")
     r.add_argument("--list-parameters", action="store_true", help="print the notebook's parameters and exit")
     r.set_defaults(func=cmd_report)
+
+    lab = sub.add_parser(
+        "lab", help="start JupyterLab at notebooks/ (tutorials first) in this environment's kernel",
+        description="Start JupyterLab from this environment at the project's notebooks/ folder (opening "
+        "notebooks/tutorials/), with the project's kernel for new notebooks. Arguments after -- go to "
+        "JupyterLab.")
+    lab.add_argument("--port", type=int, help="port (default: JupyterLab's, 8888 or the next free one)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser (print the URL)")
+    lab.add_argument("--notebook-dir", metavar="DIR", help="folder to open (default: notebooks/)")
+    lab.add_argument("extra", nargs=argparse.REMAINDER, help="after --: options for JupyterLab")
+    lab.set_defaults(func=cmd_lab)
+
+    cs = sub.add_parser(
+        "cheatsheet", help="write the one-page cheat sheet of commands and functions (HTML and PDF)",
+        description="Write cheatsheet.html and, with Chromium, cheatsheet.pdf: the main commands and "
+        "Python functions of the workbench on one printable A4 page.")
+    cs.add_argument("--out", metavar="DIR", default="build/cheatsheet", help="output folder (default: build/cheatsheet)")
+    cs.add_argument("--no-pdf", action="store_true", help="HTML only")
+    cs.set_defaults(func=cmd_cheatsheet)
     return p
+
+
+def cmd_lab(args) -> int:
+    from .lab import run_lab
+
+    extra = [a for a in (args.extra or []) if a != "--"]
+    return run_lab(notebook_dir=args.notebook_dir, port=args.port, browser=not args.no_browser, extra=extra)
+
+
+def cmd_cheatsheet(args) -> int:
+    from .cheatsheet import write_cheatsheet
+
+    from pathlib import Path
+
+    for path in write_cheatsheet(Path(args.out), pdf=not args.no_pdf):
+        print(path)
+    return 0
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None, _default=None):

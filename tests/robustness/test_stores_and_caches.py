@@ -201,8 +201,6 @@ def test_disk_full_while_importing_names_the_store(tmp_path, capsys, monkeypatch
 
 
 def test_permission_denied_while_importing(tmp_path, capsys, monkeypatch):
-    import workbench.locking as locking
-
     real_open = os.open
     new = tmp_path / "new-store"
 
@@ -211,7 +209,7 @@ def test_permission_denied_while_importing(tmp_path, capsys, monkeypatch):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(locking.os, "open", no_write)
+    monkeypatch.setattr(os, "open", no_write)  # the lock file is the first file an import creates
     rc, err = _cli(capsys, "corpus", "import", DEMO, "--store", new, "-q")
     assert rc == 2
     assert _one_error_line(err) == (f"error: {new / '.lock'}: Permission denied; check the folder's "

@@ -540,12 +540,49 @@ def _after_run(out_root: Path, folder: Path, keep: int | None, *, published: boo
         messages.append(f"reports index not updated: {e}")
 
 
+LATEST_FILE = "latest.txt"
+LATEST_PAGE = "latest.html"
+
+
 def _point_latest(folder: Path, stamp: str) -> None:
+    """Point at the newest published run in three ways: ``latest.txt`` (its folder name, for
+    scripts; every platform), ``latest.html`` (a page that opens its report; every platform) and,
+    where the system allows symbolic links (not on Windows without developer mode), ``latest/``."""
+    import html as _html
+
+    for name, text in ((LATEST_FILE, stamp + "\n"),
+                       (LATEST_PAGE, '<!DOCTYPE html><html><head><meta charset="utf-8">'
+                                     f'<meta http-equiv="refresh" content="0; url={_html.escape(stamp)}/report.html">'
+                                     f'<title>latest</title></head><body><a href="{_html.escape(stamp)}/report.html">'
+                                     f"{_html.escape(stamp)}</a></body></html>\n")):
+        tmp = folder / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        os.replace(tmp, folder / name)
     link = folder / "latest"
     tmp = folder / ".latest.tmp"
     tmp.unlink(missing_ok=True)
-    tmp.symlink_to(stamp)
-    os.replace(tmp, link)
+    try:
+        tmp.symlink_to(stamp, target_is_directory=True)
+        os.replace(tmp, link)
+    except (OSError, NotImplementedError):  # no symbolic links here: latest.txt and latest.html still point
+        tmp.unlink(missing_ok=True)
+        if link.is_symlink():
+            link.unlink()
+
+
+def latest_run(folder: str | os.PathLike) -> Path | None:
+    """The newest published run of the report folder ``folder`` (``reports/<name>``), or None."""
+    folder = Path(folder)
+    try:
+        stamp = (folder / LATEST_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        stamp = ""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}(?:-\d+)?", stamp) and (folder / stamp).is_dir():
+        return folder / stamp
+    try:
+        return (folder / "latest").resolve(strict=True)
+    except OSError:
+        return None
 
 
 def _prune(folder: Path, keep: int, *, published: bool = True) -> None:
@@ -560,10 +597,8 @@ def _prune(folder: Path, keep: int, *, published: bool = True) -> None:
     runs = sorted((p for p in entries if (p / "manifest.json").exists() and _STAMP.match(p.name)
                    and not p.name.endswith(".failed")), key=lambda p: _stamp_key(p.name))
     failed = sorted((p for p in entries if ".failed" in p.name), key=lambda p: _stamp_key(p.name))
-    try:
-        latest = (folder / "latest").resolve(strict=True)
-    except OSError:
-        latest = None
+    latest = latest_run(folder)
+    latest = latest.resolve() if latest is not None else None
     victims = (runs[:-keep] if published else []) + failed[:-keep]
     for old in victims:
         if latest is not None and old.resolve() == latest:
