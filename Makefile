@@ -3,29 +3,20 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 DEMO_STORE := build/demo-store
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
-# Installs say one line; uv still prints every error. `make install V=1` shows uv's full output.
-QUIET := $(if $(V),,--quiet)
+# Installs say one line per step; uv still prints every error. `make install V=1` shows uv's full output.
 
 .PHONY: install report test test-fast lock clean demo-store pdf-tools lab
 
 install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; run: make PYTHON=python3.11 ...")'
-	@echo "installing the locked environment into $(VENV) (the first time takes a few minutes) ..."
-	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	@$(BIN)/uv pip install $(QUIET) --python $(BIN)/python --compile-bytecode --require-hashes -r requirements.lock
-	@$(BIN)/uv pip install $(QUIET) --python $(BIN)/python --no-deps -e .
-	@# the Jupyter kernel of this environment, so notebooks never run in another Python
-	@$(BIN)/python -c "from workbench.reports.run import ensure_kernel; ensure_kernel()"
-	@touch $@
+	@# the same install without make: python -m workbench.install (standard library only; any OS)
+	@$(PYTHON) -m workbench.install --force $(if $(V),-v,)
 
 demo-store: $(DEMO_STORE)/catalogue.json
 

@@ -485,7 +485,7 @@ def iter_counted_blocks(batches: Iterable, scheduler: Any = "local", *, in_fligh
 _MODELS: dict[str, Any] = {}  # on a worker: tomotopy models by the digest of their bytes
 
 
-def _infer_task(model_ref, digest: str, words_ref, rows_csr: tuple, iterations: int):
+def _infer_task(model_ref, digest: str, words_ref, rows_csr: tuple, iterations: int, workers: int):
     """θ of a block of CSR rows with the tomotopy model (loaded once per worker from its bytes)."""
     import numpy as np
 
@@ -508,18 +508,20 @@ def _infer_task(model_ref, digest: str, words_ref, rows_csr: tuple, iterations: 
         return np.zeros(0, dtype=np.int64), np.zeros((0, model.k))
     import tomotopy as tp
 
-    dists, _ = model.infer(docs, iterations=iterations, workers=1, parallel=tp.ParallelScheme.PARTITION)
+    # as workbench.topics.gibbs.theta: the chunk together, on the same number of threads (same θ)
+    dists, _ = model.infer(docs, iterations=iterations, workers=workers, parallel=tp.ParallelScheme.PARTITION,
+                           together=True)
     return np.asarray(where, dtype=np.int64), np.asarray(dists, dtype=np.float64)
 
 
-def infer_theta_dask(model, X, words, rows, *, chunksize: int, iterations: int, scheduler: Any = "local",
-                     progress=None) -> Iterator[tuple]:
+def infer_theta_dask(model, X, words, rows, *, chunksize: int, iterations: int, workers: int = 2,
+                     scheduler: Any = "local", progress=None) -> Iterator[tuple]:
     """Infer θ of the CSR rows ``rows`` of ``X`` with a tomotopy ``model`` on the Dask workers.
 
     The model (tomotopy's own serialisation, ``model.saves()``; never a pickle) and the vocabulary
-    are sent to every worker once; each task infers ``chunksize`` rows. tomotopy's inference of a
-    document does not depend on the other documents of its batch, on the number of threads or on
-    the process, so the θ are those of the single-process path (tested). Yields ``(rows of X,
+    are sent to every worker once; each task infers the same chunk of ``chunksize`` rows as the
+    single-process path, together, on ``workers`` threads with the same seeded model, so the θ are
+    those of the single-process path (tested). Yields ``(rows of X,
     θ rows)`` per task, in order; ``progress(n)`` after each.
     """
     import hashlib as _hashlib
@@ -537,7 +539,7 @@ def infer_theta_dask(model, X, words, rows, *, chunksize: int, iterations: int, 
         for b in range(0, len(rows), chunksize):
             batch = np.asarray(rows[b:b + chunksize])
             sub = X[batch]
-            yield _infer_task, model_ref, digest, words_ref, (sub.indptr, sub.indices, sub.data), iterations
+            yield _infer_task, model_ref, digest, words_ref, (sub.indptr, sub.indices, sub.data), iterations, workers
 
     starts = range(0, len(rows), chunksize)
     try:

@@ -57,7 +57,7 @@ __all__ = ["fit_topics", "model_params", "infer_theta", "dtm_fingerprint", "chec
            "BACKENDS", "DEFAULT_BACKEND", "TRAIN_SAMPLE", "TOPICS_VERSION"]
 
 #: Bump when a change here changes trained models or θ for the same inputs (invalidates caches).
-TOPICS_VERSION = "1"
+TOPICS_VERSION = "2"  # 2: tomotopy infers each chunk of unseen documents together
 
 
 def dtm_fingerprint(dtm: DocumentTermMatrix) -> str:
