@@ -108,3 +108,13 @@ def test_latest_run_without_symbolic_links(tmp_path, monkeypatch):
     (folder / "latest.txt").write_text("2026-01-01_000000\n")
     R._prune(folder, 1)
     assert (folder / "2026-01-01_000000").is_dir()  # the latest run survives pruning
+
+
+def test_no_posix_only_module_in_the_workbench():
+    """Windows laptops: nothing imports fcntl (locks go through filelock), process groups are
+    signalled only where they exist."""
+    for path in (ROOT / "workbench").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import fcntl" not in text and "from fcntl" not in text, path
+        for line in (ln for ln in text.splitlines() if "os.killpg(" in ln):
+            assert 'hasattr(os, "killpg")' in text, f"{path}: os.killpg without a Windows fallback"

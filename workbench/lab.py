@@ -55,7 +55,10 @@ def run_lab(**kwargs) -> int:
     root = next(a.split("=", 1)[1] for a in cmd if a.startswith("--ServerApp.root_dir="))
     print(f"starting JupyterLab in {root} with the kernel 'Python (Arabic media workbench)' (Ctrl-C to stop)",
           file=sys.stderr)
-    try:
+    sys.stderr.flush()
+    if os.name == "posix":  # JupyterLab takes this process' place: signals (Ctrl-C, a kill) reach it directly
+        os.execv(cmd[0], cmd)
+    try:  # Windows: exec would start a new process and return at once
         return subprocess.call(cmd)
     except KeyboardInterrupt:
         return 130

@@ -10,7 +10,6 @@ from the last scan and lists every run published before it.
 """
 from __future__ import annotations
 
-import fcntl
 import html
 import json
 import os
@@ -91,12 +90,12 @@ def write_index(out_root: str | Path) -> Path:
     """Write ``out_root/index.html`` (atomically) and return its path."""
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_root / ".index.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # released when the process ends, even if it is killed
+    from filelock import FileLock
+
+    # the operating system's lock (any platform): released when the process ends, even if it is killed
+    with FileLock(out_root / ".index.lock", is_singleton=False, thread_local=False, fallback_to_soft=False,
+                  preserve_lock_file=True):
         return _write_index(out_root)
-    finally:
-        os.close(fd)
 
 
 def _write_index(out_root: Path) -> Path:

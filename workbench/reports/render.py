@@ -612,7 +612,10 @@ def _stderr_summary(text: str) -> str:
 def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
     """Stop the process group started for *proc* (Chromium and its helper processes)."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # Windows: no process groups to signal; stop Chromium itself
+            proc.kill()
     except (ProcessLookupError, PermissionError):
         pass
     if wait:

@@ -164,7 +164,10 @@ def run_on_failure(schedule: Schedule, error: str, failed_dir: Path | None = Non
         rc = proc.wait(timeout=schedule.on_failure_timeout)
     except BaseException as e:  # its timeout, or Ctrl-C while waiting: stop the whole command
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:  # Windows: no process groups
+                proc.kill()
         except OSError:
             pass
         proc.wait()
