@@ -117,6 +117,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the replica files and stores")
     ap.add_argument("--no-keyness", action="store_true", help="measure the import only")
     ap.add_argument("--no-topics", action="store_true", help="skip the topic model step")
+    ap.add_argument("--steps", help="only these steps, e.g. topics (on a store kept by --keep)")
     a = ap.parse_args()
     if not EGYPT.exists():
         sys.exit(f"{EGYPT} not found")
@@ -128,13 +129,21 @@ def main() -> None:
         for n in (int(s) for s in a.sizes.split(",")):
             src = work / f"replica-{n}.jsonl"
             store = work / f"store-{n}"
-            shutil.rmtree(store, ignore_errors=True)
+            reuse = bool(a.steps) and "import" not in a.steps.split(",")
+            if reuse:  # later steps on the store an earlier run kept (--keep)
+                if not (store / "catalogue.json").exists():
+                    sys.exit(f"{store}: no store from an earlier --keep run for --steps {a.steps}")
+            else:
+                shutil.rmtree(store, ignore_errors=True)
             t = time.perf_counter()
-            build(src, n)
+            if not reuse or not src.exists():
+                build(src, n)
             print(f"{n:>10,} {'(build file)':<13}{time.perf_counter() - t:>9.1f}"
                   f"{'':>12}{'':>13}   {src.stat().st_size / 1e6:,.0f} MB", flush=True)
             steps = ["import", "reimport"] + ([] if a.no_keyness else ["keyness", "keyness-warm"]) \
                 + ([] if a.no_topics or a.no_keyness else ["topics"])
+            if a.steps:
+                steps = [s for s in a.steps.split(",") if s]
             for name in steps:
                 r = step(name, src, store, a.batch_size)
                 rate = n / r["seconds"] if r["seconds"] else float("inf")

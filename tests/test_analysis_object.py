@@ -202,3 +202,18 @@ def test_one_place_parses_settings_reads_metadata_and_imports_a_file():
     imports = [f for f, t in code.items() if re.search(r"\bimport_sources\(\[", t)
                and not f.startswith("benchmarks/bench_import")]
     assert imports == ["workbench/corpus/store.py"], imports
+
+
+def test_topic_matrix_is_the_same_counted_directly_or_trimmed(demo_store):
+    """Without a counted matrix the topic matrix is counted with its bounds (the untrimmed matrix is
+    never held); it equals the untrimmed matrix trimmed, vocabulary, counts and record alike."""
+    from workbench.topics.fit import dtm_fingerprint
+
+    direct = Analysis(demo_store).topic_matrix()
+    first = Analysis(demo_store)
+    first.matrix()
+    trimmed = first.topic_matrix()
+    assert list(direct.vocab) == list(trimmed.vocab)
+    assert (direct.X != trimmed.X).nnz == 0
+    assert direct.meta == trimmed.meta
+    assert dtm_fingerprint(direct) == dtm_fingerprint(trimmed)

@@ -295,3 +295,18 @@ def test_select_k_gives_the_same_table_with_one_or_two_workers(dtm):
     one = select_k(dtm, [4, 6], seed=SEED, passes=2, workers=1)
     two = select_k(dtm, [4, 6], seed=SEED, passes=2, workers=2)
     pd.testing.assert_frame_equal(one.drop(columns="seconds"), two.drop(columns="seconds"))
+
+
+def test_select_k_caps_its_training_and_heldout_documents(dtm, tmp_path):
+    """On a large corpus each K is fitted on a seeded sample of the training rows and scored on a
+    sample of the held-out rows (here with small caps on the demo); the caps are part of the key."""
+    from workbench.topics.selection import select_k
+
+    capped = select_k(dtm, [3], seed=SEED, backend="tomotopy", iterations=20, max_train=120, max_heldout=25,
+                      coherence_on="all", cache_dir=tmp_path)
+    assert capped.loc[0, "n_train"] == 120 and capped.loc[0, "n_heldout"] == 25
+    again = select_k(dtm, [3], seed=SEED, backend="tomotopy", iterations=20, max_train=120, max_heldout=25,
+                     coherence_on="all", cache_dir=tmp_path)
+    assert bool(again.loc[0, "cached"]) and again.loc[0, "c_npmi"] == capped.loc[0, "c_npmi"]
+    full = select_k(dtm, [3], seed=SEED, backend="tomotopy", iterations=20, coherence_on="all", cache_dir=tmp_path)
+    assert not bool(full.loc[0, "cached"]) and full.loc[0, "n_train"] == dtm.n_docs - full.loc[0, "n_heldout"]

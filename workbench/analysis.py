@@ -492,12 +492,18 @@ class Analysis:
         return table
 
     def topic_matrix(self, *, min_df: int | float = 2, max_df: int | float = 0.5) -> DocumentTermMatrix:
-        """The unigram matrix trimmed for topic models (rare and ubiquitous words out), memoised."""
+        """The unigram matrix trimmed for topic models (rare and ubiquitous words out), memoised.
+
+        Trimmed from :meth:`matrix` when that is already counted; otherwise counted with the bounds
+        (:func:`~workbench.matrix.build_matrix` drops the columns before stacking), so on a large
+        corpus the untrimmed matrix is never held beside it. The two give the same matrix."""
         from .matrix import trim
 
         key = ("topics", min_df, max_df)
         if key not in self._matrices:
-            self._matrices[key] = trim(self.matrix(1), min_df=min_df, max_df=max_df)
+            full = self._matrices.get((1, 1, 1, 1.0))
+            self._matrices[key] = trim(full, min_df=min_df, max_df=max_df) if full is not None \
+                else self.matrix(1, min_df=min_df, max_df=max_df)
         return self._matrices[key]
 
     def fit_topics(self, k: int, *, dtm: DocumentTermMatrix | None = None, **kwargs):

@@ -478,7 +478,9 @@ def iter_counted_blocks(batches: Iterable, scheduler: Any = "local", *, in_fligh
     client = get_client(scheduler)
     if client is None:
         raise ClusterError("iter_counted_blocks needs a scheduler ('local' or an address)")
-    yield from _ordered(client, ((_count_task, b) for b in batches), _in_flight(client, in_flight), "counting")
+    # each batch is sent to the cluster as data (scatter), not embedded in the task's graph
+    yield from _ordered(client, ((_count_task, client.scatter(b, hash=False)) for b in batches),
+                        _in_flight(client, in_flight), "counting")
 
 
 # --------------------------------------------------------------------------- topic inference
@@ -539,7 +541,8 @@ def infer_theta_dask(model, X, words, rows, *, chunksize: int, iterations: int, 
         for b in range(0, len(rows), chunksize):
             batch = np.asarray(rows[b:b + chunksize])
             sub = X[batch]
-            yield _infer_task, model_ref, digest, words_ref, (sub.indptr, sub.indices, sub.data), iterations, workers
+            rows_ref = client.scatter((sub.indptr, sub.indices, sub.data), hash=False)  # data, not graph
+            yield _infer_task, model_ref, digest, words_ref, rows_ref, iterations, workers
 
     starts = range(0, len(rows), chunksize)
     try:
