@@ -49,13 +49,13 @@ report: demo-store pdf-tools
 lab: demo-store
 	@$(BIN)/workbench lab
 
-# Tests run on every core (pytest-xdist); a module's tests stay on one worker (tests/conftest.py).
+# Tests run on every core (pytest-xdist); a module's tests stay on one worker (module fixtures built once).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # While developing: everything but the end-to-end runs marked slow (whole reports, real corpora, kill tests).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not slow"
+	$(BIN)/python -m pytest -n auto --dist loadfile -m "not slow"
 
 # Re-resolve the lock after editing pyproject.toml (torch/transformers are overridden away there).
 lock: $(STAMP)

@@ -129,17 +129,3 @@ def notebook_outputs(path: Path) -> list:
                             resources={"metadata": {"path": str(Path(path).parent)}}).execute()
     return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
-
-# Parallel runs (`make test` runs pytest-xdist with --dist loadgroup): every test of a module runs on
-# one worker, so module-scoped fixtures (report runs, clusters, trained models) are built once;
-# the tests of the real corpus share one worker, so its import and tokenising happen once.
-_EGYPT_FIXTURES = {"egypt_import", "egypt_store", "egypt_analysis"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        fixtures = set(getattr(item, "fixturenames", ()))
-        group = "egypt2013" if fixtures & _EGYPT_FIXTURES else item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
