@@ -349,51 +349,25 @@ def iter_token_tables(pairs: Iterable[tuple[object, str]], settings: "TextSettin
     fingerprint = settings.fingerprint()
     lists = _word_lists(settings)
     lists_ref = client.scatter([lists], broadcast=True, hash=False)[0] if lists else {}
-    limit = _in_flight(client, in_flight)
     chunk_size = max(1, int(chunk_size or CHUNK_SIZE))
     rows = max(1, int(rows))
     it = iter(pairs)
-    window: deque = deque()
-
-    def fill() -> None:
-        while len(window) < limit():
-            chunk = list(islice(it, chunk_size))
-            if not chunk:
-                return
-            ids = [p[0] for p in chunk]
-            texts = [p[1] for p in chunk]
-            window.append(client.submit(_table_task, settings_dict, fingerprint, lists_ref, ids, texts, schema,
-                                        pure=False))
-
+    tasks = ((_table_task, settings_dict, fingerprint, lists_ref, [p[0] for p in chunk], [p[1] for p in chunk],
+              schema) for chunk in iter(lambda: list(islice(it, chunk_size)), []))
     pending: list = []
     n_pending = 0
-    try:
-        fill()
-        while window:
-            future = window.popleft()
-            try:
-                table = future.result()
-            except ClusterError:
-                raise
-            except (OSError, TimeoutError) as exc:
-                raise ClusterError(f"lost the Dask cluster while tokenising: {' '.join(str(exc).split())[:200]}") from None
-            future.release()
-            fill()
-            if progress is not None:
-                progress(table.num_rows)
-            pending.append(table)
-            n_pending += table.num_rows
-            while n_pending >= rows:
-                group = pa.concat_tables(pending).combine_chunks()
-                yield group.slice(0, rows).combine_chunks()
-                rest = group.slice(rows)
-                pending, n_pending = ([rest] if rest.num_rows else []), rest.num_rows
-        if n_pending:
-            yield pa.concat_tables(pending).combine_chunks()
-    finally:
-        if window:
-            client.cancel(list(window))
-        window.clear()
+    for table in _ordered(client, tasks, _in_flight(client, in_flight), "tokenising"):
+        if progress is not None:
+            progress(table.num_rows)
+        pending.append(table)
+        n_pending += table.num_rows
+        while n_pending >= rows:
+            group = pa.concat_tables(pending).combine_chunks()
+            yield group.slice(0, rows).combine_chunks()
+            rest = group.slice(rows)
+            pending, n_pending = ([rest] if rest.num_rows else []), rest.num_rows
+    if n_pending:
+        yield pa.concat_tables(pending).combine_chunks()
 
 
 # --------------------------------------------------------------------------- story similarity
