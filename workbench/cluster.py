@@ -287,36 +287,13 @@ def iter_tokenise_dask(texts: Iterable[str], settings: "TextSettings", scheduler
     fingerprint = settings.fingerprint()
     lists = _word_lists(settings)
     lists_ref = client.scatter([lists], broadcast=True, hash=False)[0] if lists else {}
-    limit = _in_flight(client, in_flight)
     chunk_size = max(1, int(chunk_size or CHUNK_SIZE))
     it = iter(texts)
-    window: deque = deque()
-
-    def fill() -> None:
-        while len(window) < limit():
-            chunk = list(islice(it, chunk_size))
-            if not chunk:
-                return
-            window.append(client.submit(_tokenise_task, settings_dict, fingerprint, lists_ref, chunk, pure=False))
-
-    try:
-        fill()
-        while window:
-            future = window.popleft()
-            try:
-                out = future.result()
-            except ClusterError:
-                raise
-            except (OSError, TimeoutError) as exc:
-                raise ClusterError(f"lost the Dask cluster while tokenising: {' '.join(str(exc).split())[:200]}") from None
-            future.release()
-            fill()
-            for line in out.split("\n"):
-                yield line.split()
-    finally:
-        if window:
-            client.cancel(list(window))
-        window.clear()
+    tasks = ((_tokenise_task, settings_dict, fingerprint, lists_ref, chunk)
+             for chunk in iter(lambda: list(islice(it, chunk_size)), []))
+    for out in _ordered(client, tasks, _in_flight(client, in_flight), "tokenising"):
+        for line in out.split("\n"):
+            yield line.split()
 
 
 def _table_task(settings_dict: dict, fingerprint: str, lists: dict, ids: list, texts: list[str], schema):
