@@ -118,23 +118,53 @@ def _check(window_days, shingle, min_overlap, max_df, block) -> None:
 
 
 def _incidence(analysis: "Analysis", shingle: int, max_df: int) -> tuple[sp.csr_matrix, int]:
-    """Binary articles × shingles matrix (rows: ``analysis.docs`` order) without the shingles of more
-    than ``max_df`` articles, and the number of such common shingles dropped."""
-    ids = analysis.docs["id"].astype(str).to_numpy()
-    row_of = {d: r for r, d in enumerate(ids)}
-    per_row: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(ids)
+    """Binary articles × shingles matrix (rows: ``analysis.docs`` order, columns: shingle hashes in
+    ascending order) without the shingles of more than ``max_df`` articles, and the number of such
+    common shingles dropped.
+
+    The same sets as :func:`shingle_hashes` per article, computed a batch of articles at a time:
+    the batch's words are factorised once (each distinct word hashed once), the polynomial runs
+    over the whole batch, and the n-grams that would cross from one article into the next are
+    dropped."""
+    row_of = pd.Index(analysis.docs["id"].astype(str).to_numpy())
     cache: dict[str, int] = {}
+    rows_parts: list[np.ndarray] = []
+    hash_parts: list[np.ndarray] = []
     for batch in analysis.reading().tokens().batches():
-        for doc_id, toks in batch:
-            per_row[row_of[doc_id]] = shingle_hashes(toks, shingle, cache)
-    sizes = np.fromiter((len(s) for s in per_row), dtype=np.int64, count=len(per_row))
-    flat = np.concatenate(per_row) if len(per_row) else np.empty(0, dtype=np.int64)
-    del per_row
-    cols, inverse, df = np.unique(flat, return_inverse=True, return_counts=True)
-    del flat
-    indptr = np.concatenate([[0], np.cumsum(sizes)])
-    B = sp.csr_matrix((np.ones(len(inverse), dtype=np.int32), inverse.ravel(), indptr),
-                      shape=(len(ids), len(cols)))
+        lens = np.fromiter((len(t) for _, t in batch), dtype=np.int64, count=len(batch))
+        n = int(lens.sum()) - shingle + 1
+        if n <= 0:
+            continue
+        codes, uniq = pd.factorize(np.fromiter((w for _, t in batch for w in t), dtype=object, count=int(lens.sum())))
+        hu = np.fromiter((cache[t] if t in cache else cache.setdefault(t, _token_hash(t)) for t in uniq),
+                         dtype=np.uint64, count=len(uniq))
+        h = hu[codes]
+        acc = h[:n].copy()
+        for k in range(1, shingle):
+            acc *= _P          # uint64 arithmetic wraps: the hash is taken mod 2^64
+            acc += h[k:k + n]
+        doc = np.repeat(np.arange(len(batch)), lens)[:n]
+        ends = np.cumsum(lens)
+        inside = np.arange(n) + shingle <= ends[doc]  # the n-gram ends within its own article
+        rows = row_of.get_indexer([d for d, _ in batch])
+        rows_parts.append(rows[doc[inside]])
+        hash_parts.append(acc[inside].view(np.int64))
+    n_rows = len(row_of)
+    if not hash_parts:
+        return sp.csr_matrix((n_rows, 0), dtype=np.int32), 0
+    hashes = np.concatenate(hash_parts)
+    rows = np.concatenate(rows_parts)
+    del hash_parts, rows_parts
+    cols, inverse = np.unique(hashes, return_inverse=True)
+    del hashes
+    pair = rows * np.int64(len(cols)) + inverse.ravel()
+    del rows, inverse
+    pair.sort()
+    pair = pair[np.concatenate([[True], pair[1:] != pair[:-1]])]  # distinct (row, shingle), sorted by row
+    r, c = np.divmod(pair, np.int64(len(cols)))
+    df = np.bincount(c, minlength=len(cols))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n_rows))])
+    B = sp.csr_matrix((np.ones(len(c), dtype=np.int32), c, indptr), shape=(n_rows, len(cols)))
     common = df > max_df
     if common.any():
         B = sp.csr_matrix(B[:, np.flatnonzero(~common)])

@@ -168,22 +168,52 @@ def phi(model, vocab: pd.Index, eta: float) -> np.ndarray:
     return out / out.sum(axis=1, keepdims=True)
 
 
-def log_perplexity(model, X, rows, vocab: pd.Index, workers: int, iterations: int) -> float:
-    """Per-token log-likelihood (nats) of the documents ``rows`` of ``X``, each inferred with φ fixed.
-
-    tomotopy's ``infer`` gives each document's log-likelihood under its sampled assignments; the sum
-    over documents divided by their tokens in the model's vocabulary is the per-word bound that
-    ``exp(−·)`` turns into perplexity (comparable across K, not with gensim's variational bound).
+def log_perplexity(model, X, rows, vocab: pd.Index, p: dict, *, seed: int = 0) -> float:
+    """Per-token held-out log-likelihood (nats) of the documents ``rows`` of ``X``, by document
+    completion (Asuncion, Welling, Smyth & Teh 2009, "On smoothing and inference for topic models",
+    UAI, §4; Wallach, Murray, Salakhutdinov & Mimno 2009, "Evaluation methods for topic models",
+    ICML, §5): each document's tokens are split at random (seeded by ``seed``) into two halves; θ is
+    inferred from the first half with φ fixed (``p["infer_iterations"]`` sweeps, ``p["chunksize"]``
+    documents together, as :func:`theta` infers), and the second half is scored,
+    ``Σ log Σ_k θ_dk φ_kw`` over its tokens divided by their number. Tokens of terms the model
+    never saw are left out. The words scored are never seen by the sampler, so the estimate is not
+    flattered by inferring θ on the very words it predicts; ``exp(−·)`` is the perplexity
+    (comparable across K of this backend, not with gensim's variational bound).
     """
+    rows = np.asarray(rows, dtype=np.int64)
     words = np.asarray(vocab, dtype=object)
-    known = set(model.used_vocabs)
-    docs, n_tok = [], 0
-    for r in rows:
-        w = [x for x in _words(words, X, int(r)) if x in known]
-        if w:
-            docs.append(model.make_doc(w))
-            n_tok += len(w)
-    if not docs:
-        return float("nan")
-    _, ll = model.infer(docs, iterations=iterations, workers=workers, parallel=_parallel())
-    return float(np.sum(ll) / n_tok)
+    known = np.zeros(len(words), dtype=bool)
+    idx = pd.Index(vocab).get_indexer(list(model.used_vocabs))
+    known[idx[idx >= 0]] = True
+    ph = phi(model, vocab, p["eta"])
+    base = prior(model)
+    rng = np.random.default_rng([int(seed), 3])
+    chunk = int(p.get("chunksize", 2000))
+    total, n_tok = 0.0, 0
+    for b in range(0, len(rows), chunk):
+        sub = X[rows[b:b + chunk]].tocsr()
+        counts = sub.data.astype(np.int64)
+        term = np.repeat(sub.indices.astype(np.int64), counts)
+        doc = np.repeat(np.repeat(np.arange(sub.shape[0]), np.diff(sub.indptr)), counts)
+        keep = known[term]
+        term, doc = term[keep], doc[keep]
+        seen = rng.random(len(term)) < 0.5
+        th = np.broadcast_to(base, (sub.shape[0], model.k)).copy()
+        ot, od = term[seen], doc[seen]
+        bounds = np.searchsorted(od, np.arange(sub.shape[0] + 1))
+        docs, where = [], []
+        for d in range(sub.shape[0]):
+            if bounds[d + 1] > bounds[d]:
+                docs.append(model.make_doc(words[ot[bounds[d]:bounds[d + 1]]].tolist()))
+                where.append(d)
+        if docs:
+            dists, _ = model.infer(docs, iterations=p.get("infer_iterations", p["iterations"]),
+                                   workers=p["workers"], parallel=_parallel(), together=True)
+            th[np.asarray(where)] = np.asarray(dists, dtype=np.float64)
+        th /= th.sum(axis=1, keepdims=True)
+        et, ed = term[~seen], doc[~seen]
+        for s in range(0, len(et), 200_000):  # tokens × K floats at a time
+            prob = np.einsum("ik,ki->i", th[ed[s:s + 200_000]], ph[:, et[s:s + 200_000]])
+            total += float(np.log(prob).sum())
+        n_tok += len(et)
+    return total / n_tok if n_tok else float("nan")

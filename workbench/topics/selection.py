@@ -16,6 +16,9 @@ topics are against how well the model predicts unseen text:
   log-likelihood (Hoffman, Blei & Bach 2010); lower = better. (gensim's own log message prints
   ``2^(−bound)``; the bound is in nats, so we use ``exp``.) Perplexity usually keeps falling as K
   grows, so it is read together with coherence, not alone.
+  With the tomotopy backend the held-out log-likelihood is estimated by *document completion*
+  (θ inferred from half of each held-out document's words, the other half scored; Asuncion et al.
+  2009), see :func:`workbench.topics.gibbs.log_perplexity`.
 
 :func:`select_k` fits each K on a seeded 90 % of the documents and computes both coherences on the
 texts of the held-out 10 % (``holdout``), so a topic's top words must co-occur in documents the
@@ -189,8 +192,9 @@ def heldout_perplexity(tm: TopicModel, X, rows: Sequence[int] | np.ndarray | Non
     The bound is gensim's ``log_perplexity`` (per-word variational lower bound of the log-likelihood,
     in nats; Hoffman et al. 2010); perplexity = ``exp(−bound)``. The random start of inference is
     seeded, so the numbers are reproducible. For a tomotopy model, the per-word log-likelihood of
-    the documents inferred by Gibbs sampling (:func:`workbench.topics.gibbs.log_perplexity`):
-    compare perplexities within one backend, not across.
+    one half of each document given θ inferred from the other half (document completion,
+    :func:`workbench.topics.gibbs.log_perplexity`): compare perplexities within one backend, not
+    across.
     """
     corpus = BowCorpus(X, rows)
     if len(corpus) == 0:
@@ -199,8 +203,7 @@ def heldout_perplexity(tm: TopicModel, X, rows: Sequence[int] | np.ndarray | Non
         from . import gibbs
 
         bound = gibbs.log_perplexity(tm.model, corpus.X, corpus.rows if corpus.rows is not None else
-                                     range(corpus.X.shape[0]), tm.vocab, tm.params["workers"],
-                                     tm.params["iterations"])
+                                     np.arange(corpus.X.shape[0]), tm.vocab, tm.params, seed=seed)
         return bound, float(np.exp(-bound))
     from gensim.utils import get_random_state
 
@@ -336,7 +339,7 @@ def select_k(
 
 
 #: Bump when a change here changes the scores of select_k for the same inputs (invalidates them).
-SCORES_VERSION = "2"
+SCORES_VERSION = "3"
 
 
 def _texts_fingerprint(texts) -> str:
