@@ -58,6 +58,8 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -122,34 +124,34 @@ def _incidence(analysis: "Analysis", shingle: int, max_df: int) -> tuple[sp.csr_
     ascending order) without the shingles of more than ``max_df`` articles, and the number of such
     common shingles dropped.
 
-    The same sets as :func:`shingle_hashes` per article, computed a batch of articles at a time:
-    the batch's words are factorised once (each distinct word hashed once), the polynomial runs
-    over the whole batch, and the n-grams that would cross from one article into the next are
-    dropped."""
-    row_of = pd.Index(analysis.docs["id"].astype(str).to_numpy())
-    cache: dict[str, int] = {}
+    The same sets as :func:`shingle_hashes` per article, computed on the reading tokens' flat index
+    (:meth:`Analysis.token_index`, shared with concordances and lexicon counts): each distinct word
+    is hashed once, the polynomial runs over ``batch`` articles' tokens at once, and the n-grams
+    that would cross from one article into the next are dropped."""
+    index = analysis.reading().token_index()
+    vocab = index.vocabulary()
+    hu = np.fromiter((_token_hash(t) for t in vocab.forms.to_pylist()), dtype=np.uint64, count=len(vocab.forms))
+    offsets = index.offsets
     rows_parts: list[np.ndarray] = []
     hash_parts: list[np.ndarray] = []
-    for batch in analysis.reading().tokens().batches():
-        lens = np.fromiter((len(t) for _, t in batch), dtype=np.int64, count=len(batch))
-        n = int(lens.sum()) - shingle + 1
+    batch = 20_000
+    for d0 in range(0, index.n_docs, batch):
+        d1 = min(index.n_docs, d0 + batch)
+        t0, t1 = int(offsets[d0]), int(offsets[d1])
+        n = t1 - t0 - shingle + 1
         if n <= 0:
             continue
-        codes, uniq = pd.factorize(np.fromiter((w for _, t in batch for w in t), dtype=object, count=int(lens.sum())))
-        hu = np.fromiter((cache[t] if t in cache else cache.setdefault(t, _token_hash(t)) for t in uniq),
-                         dtype=np.uint64, count=len(uniq))
-        h = hu[codes]
+        h = hu[vocab.codes[t0:t1]]
         acc = h[:n].copy()
         for k in range(1, shingle):
             acc *= _P          # uint64 arithmetic wraps: the hash is taken mod 2^64
             acc += h[k:k + n]
-        doc = np.repeat(np.arange(len(batch)), lens)[:n]
-        ends = np.cumsum(lens)
-        inside = np.arange(n) + shingle <= ends[doc]  # the n-gram ends within its own article
-        rows = row_of.get_indexer([d for d, _ in batch])
-        rows_parts.append(rows[doc[inside]])
+        lens = np.diff(offsets[d0:d1 + 1])
+        doc = np.repeat(np.arange(d0, d1), lens)[:n]
+        inside = np.arange(t0, t0 + n) + shingle <= offsets[doc + 1]  # the n-gram ends within its own article
+        rows_parts.append(doc[inside])
         hash_parts.append(acc[inside].view(np.int64))
-    n_rows = len(row_of)
+    n_rows = index.n_docs
     if not hash_parts:
         return sp.csr_matrix((n_rows, 0), dtype=np.int32), 0
     hashes = np.concatenate(hash_parts)
@@ -196,8 +198,8 @@ def find_reuse(analysis: "Analysis", *, window_days: int = 3, shingle: int = 5, 
 
     order = np.argsort(days, kind="stable")
     Bs, ds = B[order], days[order]
-    found_r, found_c, found_n = [], [], []
-    for i0 in range(0, len(ds), int(block)):
+
+    def pairs_of(i0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         i1 = min(len(ds), i0 + int(block))
         j1 = int(np.searchsorted(ds, ds[i1 - 1] + window_days, side="right"))
         shared = (Bs[i0:i1] @ Bs[i0:j1].T).tocoo()
@@ -208,9 +210,12 @@ def find_reuse(analysis: "Analysis", *, window_days: int = 3, shingle: int = 5, 
             & (np.abs(days[c] - days[r]) <= window_days) & (outlet[r] != outlet[c])
         best = np.maximum(n / np.maximum(sizes[r], 1), n / np.maximum(sizes[c], 1))
         keep = near & (best >= min_overlap)
-        found_r.append(r[keep])
-        found_c.append(c[keep])
-        found_n.append(n[keep])
+        return r[keep], c[keep], n[keep]
+
+    # sparse products release the GIL: two blocks at a time on two cores, results in order
+    with ThreadPoolExecutor(max(1, min(2, os.cpu_count() or 1))) as pool:
+        found = list(pool.map(pairs_of, range(0, len(ds), int(block))))
+    found_r, found_c, found_n = [f[0] for f in found], [f[1] for f in found], [f[2] for f in found]
     r = np.concatenate(found_r) if found_r else np.empty(0, dtype=np.int64)
     c = np.concatenate(found_c) if found_c else np.empty(0, dtype=np.int64)
     n = np.concatenate(found_n) if found_n else np.empty(0, dtype=np.int64)
