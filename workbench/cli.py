@@ -492,6 +492,15 @@ def _run_schedule(name: str, cell_timeout: int | None = None, quiet: bool = Fals
     try:
         sch = load_schedule(name)
         label = sch.name
+        if sch.collect is not None:
+            from .reports.schedules import collect_for
+
+            got = collect_for(sch)
+            if not quiet or got.failed_outlets:
+                print(got.summary(), file=sys.stderr)
+            for o in got.failed_outlets:
+                print(f"warning: schedule '{label}': outlet '{o}' could not be collected; the report uses what "
+                      "the store holds", file=sys.stderr)
         return _run_one(sch.notebook, run_parameters(sch), None, sch.output, sch.name, sch.keep, sch.pdf,
                         cell_timeout or sch.cell_timeout, quiet)
     except Exception as e:
@@ -549,6 +558,30 @@ def cmd_attribution(args) -> int:
             wide["source"] = wide["source"].map(shorten)
             print(f"\n{shorten(group)}: the {len(wide)} sources cited most, attributions per class of reporting word")
             print(wide.to_string(index=False))
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from .collect import PoliteClient, collect
+    from .collect.http import USER_AGENT
+
+    outlets = [o.strip() for o in args.outlets.split(",") if o.strip()] if args.outlets else None
+    try:
+        client = PoliteClient(user_agent=args.user_agent or USER_AGENT, delay=args.delay, timeout=args.timeout,
+                              max_bytes=args.max_bytes, retries=args.retries)
+    except ValueError as e:
+        raise ArgumentError(str(e)) from None
+    res = collect(args.store, args.registry, outlets=outlets, since=args.since, keep_html=args.keep_html,
+                  client=client, max_per_outlet=args.max_per_outlet, commit_every=args.commit_every,
+                  quiet=args.quiet)
+    if args.json:
+        print(json.dumps(res.to_dict(), ensure_ascii=False, indent=1, default=str))
+    elif not args.quiet or res.failed_outlets:
+        print(res.summary(), file=sys.stderr)
+    if res.failed_outlets:
+        print(f"error: {len(res.failed_outlets)} outlet(s) could not be collected: {', '.join(res.failed_outlets)} "
+              "(the others were)", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -912,6 +945,34 @@ def build_parser() -> argparse.ArgumentParser:
     at.add_argument("--out", metavar="FILE.csv", help="write the group x source x class table as CSV (UTF-8 with BOM)")
     at.add_argument("--rows", metavar="FILE.csv", help="write every attribution (word, class, source, sentence) as CSV")
     at.set_defaults(func=cmd_attribution)
+
+    cl = sub.add_parser(
+        "collect", help="collect new articles from the registry's outlets' feeds into a store",
+        description="Read each outlet's RSS/Atom feeds (registry field feeds:), fetch the article pages not "
+        "collected yet (robots.txt obeyed, one request at a time per host with a pause, timeouts, a size cap, "
+        "retries), extract title, date, author and main text with trafilatura and import them like "
+        "`corpus import` (duplicates dropped, invalid records kept in rejects/). Incremental: the state per "
+        "outlet is kept in STORE/collect/. Exit 3 if an outlet's feeds could not be read (the others are "
+        "still collected). Python: workbench.collect.",
+    )
+    cl.add_argument("--store", required=True, metavar="DIR", help="corpus store to add to (created if missing)")
+    cl.add_argument("--registry", metavar="FILE", help="registry whose outlets and feeds to collect (default: the "
+                    "store's own, else corpus/outlets.yaml)")
+    cl.add_argument("--outlets", metavar="ID[,ID]", help="only these outlets")
+    cl.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
+    cl.add_argument("--keep-html", action="store_true", help="keep each page's HTML (gzip) in STORE/collect/html/")
+    cl.add_argument("--max-per-outlet", type=int, metavar="N", help="fetch at most N new pages per outlet this run")
+    cl.add_argument("--commit-every", type=int, default=50, metavar="N",
+                    help="articles per import: a killed run loses at most the batch in flight (default 50)")
+    cl.add_argument("--delay", type=float, default=2.0, metavar="SECONDS",
+                    help="pause between requests to one host (default 2; a longer robots.txt Crawl-delay wins)")
+    cl.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="per request (default 20)")
+    cl.add_argument("--max-bytes", type=int, default=5_000_000, metavar="N", help="largest page read (default 5,000,000)")
+    cl.add_argument("--retries", type=int, default=2, metavar="N", help="retries after a timeout or 5xx (default 2)")
+    cl.add_argument("--user-agent", metavar="TEXT", help="User-Agent sent (default names the workbench)")
+    cl.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    cl.add_argument("-q", "--quiet", action="store_true", help="print nothing unless an outlet failed")
+    cl.set_defaults(func=cmd_collect)
 
     r = sub.add_parser(
         "report", help="run a report notebook with papermill and render it to HTML and PDF",

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..collect.feeds import feed_specs
 from ..errors import RegistryError
 from ..paths import DEFAULT_REGISTRY, PROJECT_ROOT  # noqa: F401 - PROJECT_ROOT kept importable from here
 
@@ -139,6 +140,10 @@ def parse_registry(data, source: str = "<registry>") -> Registry:
                 raise RegistryError(f"{source}: {label}: field '{f}' must be a list")
         o = {f: raw.get(f) for f in FIELDS}
         o["feeds"] = list(o["feeds"] or [])
+        try:   # each a URL, or {url, kind: feed | sitemap, verified: true | false}
+            feed_specs(o, source)
+        except ValueError as e:
+            raise RegistryError(str(e)) from None
         o["aliases"] = [str(a) for a in (o["aliases"] or [])]
         for n in [oid, o["name_en"], o["name_ar"], *o["aliases"]]:
             if not n:

@@ -721,6 +721,41 @@ def import_sources(
     return info
 
 
+def import_records(records: list[dict], store: str | Path, *, registry: str | Path | None = None,
+                   name: str = "records", folder: str | Path | None = None) -> tuple[ImportResult, dict[str, str]]:
+    """Import articles gathered in memory (a collector's) exactly as a file would be imported.
+
+    The records are written as one JSON Lines source, ``folder/<name>.jsonl`` (default: a new
+    temporary folder), imported with :func:`import_sources` and ``skip_invalid`` (duplicates and
+    articles already stored dropped, refused records kept in the store's ``rejects/``), and the
+    file is deleted. Returns the :class:`ImportResult` and the refused ids with their first reason.
+    """
+    import tempfile
+
+    own = folder is None
+    where = Path(tempfile.mkdtemp(prefix="workbench-import-")) if own else Path(folder)
+    where.mkdir(parents=True, exist_ok=True)
+    src = where / f"{name}.jsonl"
+    try:
+        with open(src, "w", encoding="utf-8") as f:
+            for rec in records:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        res = import_sources([src], store, registry=registry, skip_invalid=True, quiet=True)
+    finally:
+        src.unlink(missing_ok=True)
+        if own:
+            shutil.rmtree(where, ignore_errors=True)
+    refused: dict[str, str] = {}
+    if res.rejects_file:
+        with open(res.rejects_file, encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                rec = row.get("record") or {}
+                if rec.get("id") is not None:
+                    refused[str(rec["id"])] = (row.get("problems") or ["invalid"])[0][:160]
+    return res, refused
+
+
 def import_once(source: str | Path, *, store: str | Path | None = None,
                 registry: str | Path | None = None, quiet: bool = True) -> Store:
     """The store holding the corpus file ``source``, importing it only if that has not been done.

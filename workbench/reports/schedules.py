@@ -13,6 +13,14 @@ Example (``reports/schedules/weekly-demo.yaml``)::
     cell_timeout: 1800                         # seconds one notebook cell may run (default 1800)
     on_failure: [scripts/notify.sh, --urgent]  # run when the report fails (optional)
     on_failure_timeout: 60                     # seconds the on_failure command may take (default 60)
+    collect: true                              # collect new articles from the feeds first (needs store)
+
+``collect`` (``true``, or a mapping of options: ``outlets``, ``since``, ``keep_html``,
+``max_per_outlet``, ``delay``, ``timeout``, ``max_bytes``, ``user_agent``) runs
+:func:`workbench.collect.collect` on the schedule's ``store`` with its ``registry`` before the
+report, so a cron line gives the report on fresh articles. An outlet whose feeds fail is reported
+and the report is still made from what the store holds; a collection that cannot run at all (no
+feeds, another collection on the store) fails the schedule.
 
 ``window`` sets the notebook's ``start`` and ``end`` parameters; anything in ``parameters`` is
 checked like ``--params FILE`` values.
@@ -43,7 +51,9 @@ from ..paths import PROJECT_ROOT, REPORTS_DIR, SCHEDULES_DIR
 
 SCHEDULES = Path(os.environ.get("WORKBENCH_SCHEDULES", SCHEDULES_DIR))
 _KEYS = {"name", "notebook", "store", "corpus", "registry", "window", "parameters", "output", "keep", "pdf",
-         "cell_timeout", "on_failure", "on_failure_timeout"}
+         "cell_timeout", "on_failure", "on_failure_timeout", "collect"}
+#: Options a schedule's ``collect:`` mapping may set.
+COLLECT_OPTIONS = {"outlets", "since", "keep_html", "max_per_outlet", "delay", "timeout", "max_bytes", "user_agent"}
 ON_FAILURE_TIMEOUT = 60
 _WINDOW = re.compile(r"^\s*(\d+)\s*(day|week|month)s?\s*$")
 
@@ -64,6 +74,7 @@ class Schedule:
     cell_timeout: int | None = None
     on_failure: list[str] | None = None
     on_failure_timeout: int = ON_FAILURE_TIMEOUT
+    collect: dict | None = None
 
 
 def _path(value, src: Path, fieldname: str) -> Path:
@@ -121,6 +132,22 @@ def load_schedule(name_or_path: str | Path, folder: Path | None = None) -> Sched
     on_failure_timeout = data.get("on_failure_timeout", ON_FAILURE_TIMEOUT)
     if not _count(on_failure_timeout):
         raise ScheduleError(f"{path}: on_failure_timeout: expected a whole number of seconds ≥ 1")
+    collect = data.get("collect", False)
+    if collect is True:
+        collect = {}
+    elif collect is False or collect is None:
+        collect = None
+    elif isinstance(collect, dict):
+        bad = sorted(set(collect) - COLLECT_OPTIONS)
+        if bad:
+            raise ScheduleError(f"{path}: collect: unknown option '{bad[0]}' (options: {', '.join(sorted(COLLECT_OPTIONS))})")
+        outlets = collect.get("outlets")
+        if outlets is not None and (not isinstance(outlets, list) or not all(isinstance(o, str) for o in outlets)):
+            raise ScheduleError(f"{path}: collect.outlets: expected a list of outlet ids")
+    else:
+        raise ScheduleError(f"{path}: collect: expected true, false or a mapping of options, e.g. {{outlets: [sana]}}")
+    if collect is not None and "store" not in data:
+        raise ScheduleError(f"{path}: collect: needs 'store' (the store the articles are collected into), not 'corpus'")
     return Schedule(
         name=str(data.get("name") or path.stem),
         path=path,
@@ -136,6 +163,7 @@ def load_schedule(name_or_path: str | Path, folder: Path | None = None) -> Sched
         cell_timeout=cell_timeout,
         on_failure=[str(a) for a in on_failure] if on_failure else None,
         on_failure_timeout=on_failure_timeout,
+        collect=collect,
     )
 
 
@@ -227,3 +255,20 @@ def run_parameters(schedule: Schedule, today: dt.date | None = None) -> dict[str
             end = None if newest is None or newest != newest else newest.date()  # NaT != NaT
         params["start"], params["end"] = resolve_window(schedule.window, end, today)
     return params
+
+
+def collect_for(schedule: Schedule):
+    """Collect new articles into the schedule's store (its ``collect:`` options); returns the
+    :class:`~workbench.collect.CollectResult`."""
+    from ..collect import PoliteClient, collect
+    from ..collect.http import USER_AGENT
+
+    opts = dict(schedule.collect or {})
+    try:
+        client = PoliteClient(user_agent=opts.pop("user_agent", None) or USER_AGENT,
+                              **{k: opts.pop(k) for k in ("delay", "timeout", "max_bytes") if k in opts})
+    except (TypeError, ValueError) as e:
+        raise ScheduleError(f"{schedule.path}: collect: {e}") from None
+    since = opts.pop("since", None)
+    return collect(schedule.store, schedule.registry, client=client, since=str(since) if since is not None else None,
+                   **opts)
