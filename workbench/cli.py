@@ -564,6 +564,7 @@ def cmd_attribution(args) -> int:
 def cmd_collect(args) -> int:
     from .collect import PoliteClient, collect
     from .collect.http import USER_AGENT
+    from .errors import ArgumentError
 
     outlets = [o.strip() for o in args.outlets.split(",") if o.strip()] if args.outlets else None
     try:
