@@ -47,7 +47,6 @@ same tokens, in the same order, for every input string. How, and why it is ident
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import unicodedata
@@ -64,6 +63,7 @@ from camel_tools.tokenizers.word import simple_word_tokenize
 from camel_tools.utils.charsets import EMOJI_ALL_CHARSET, UNICODE_PUNCT_SYMBOL_CHARSET
 
 from .normalise import get_normaliser, reference_normalise
+from ..parallel import _freeze, available_cpus
 from .settings import TextSettings
 
 __all__ = [
@@ -647,20 +647,9 @@ PARALLEL_WARMUP = 2000
 _CHUNK = 400
 
 
-def _available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def _worker_init() -> None:
-    """Pool initializer: exempt everything inherited from the parent from the cyclic GC.
-
-    With ``fork`` a worker shares the parent's memory; a full collection would walk (and so
-    copy-on-write) all of it. Objects the worker creates itself are collected as usual.
-    """
-    gc.freeze()
+# the cores a pool may use, and its initializer (gc.freeze: see workbench.parallel)
+_available_cpus = available_cpus
+_worker_init = _freeze
 
 
 #: Work weight of the calling process relative to one worker (see iter_tokenise).
