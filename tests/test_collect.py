@@ -372,3 +372,16 @@ def test_sitemaps_and_sitemap_indexes_are_read_without_entities():
     assert read_sitemap(index, "https://example.org/")[1] == ["https://example.org/s1.xml"]
     with pytest.raises(ValueError, match="not a sitemap"):
         read_sitemap(b"<html><body>hi</body></html>", "https://example.org/")
+
+
+def test_since_leaves_older_articles_for_a_later_run_without_it(site, tmp_path):
+    reg = registry_file(tmp_path, site, {"sana-demo": [site.url("/regime/feed.xml")]})
+    store = tmp_path / "store"
+    site.version = 1
+    res = collect(store, reg, client=client(), since="2026-11-08")
+    dates = sorted(str(d)[:10] for d in read_corpus(store)["date"])
+    assert dates == ["2026-11-08", "2026-11-10", "2026-11-12"] and res.new == 3
+    state = json.loads((store / "collect" / "sana-demo.json").read_text(encoding="utf-8"))
+    assert state["feeds"] == {}   # the feed listed older items that were left: not marked as seen
+    res = collect(store, reg, client=client())
+    assert res.new == 2 and len(read_corpus(store)) == 5

@@ -135,14 +135,20 @@ class _State:
         self.feeds: dict = dict(data.get("feeds") or {})
         self.urls: dict = dict(data.get("urls") or {})
 
-    def wants(self, url: str) -> bool:
+    def wants(self, url: str, since: str | None = None) -> bool:
+        """Whether ``url`` should be fetched in a run with ``since``: never seen; failed for a
+        reason that may pass (fewer than :data:`MAX_TRIES` times); or left out by an earlier
+        ``--since`` and published on or after this run's ``since``."""
         seen = self.urls.get(url)
-        return seen is None or (seen.get("status") == "failed" and seen.get("transient")
-                                and int(seen.get("tries", 0)) < MAX_TRIES)
+        if seen is None:
+            return True
+        if seen.get("status") == "skipped":
+            return since is None or str(seen.get("published", "")) >= since
+        return bool(seen.get("status") == "failed" and seen.get("transient") and int(seen.get("tries", 0)) < MAX_TRIES)
 
-    def retries(self) -> list[FeedItem]:
-        """Items that failed for a reason that may pass, to try again even if their feed is unchanged."""
-        return [FeedItem(u, **v.get("item", {})) for u, v in self.urls.items() if self.wants(u) and "item" in v]
+    def retries(self, since: str | None = None) -> list[FeedItem]:
+        """Items to try again even if their feed is unchanged (see :meth:`wants`)."""
+        return [FeedItem(u, **v["item"]) for u, v in self.urls.items() if "item" in v and self.wants(u, since)]
 
     def save(self) -> None:
         _write_json(self.path, {"version": _STATE_VERSION, "outlet": self.outlet, "feeds": self.feeds,
@@ -241,7 +247,9 @@ class _Outlet:
             return
         if ctx.since and art["date"][:10] < ctx.since:
             self.state.urls[item.url] = {"status": "skipped", "reason": f"published {art['date'][:10]}, before "
-                                         f"--since {ctx.since}", "at": _now()}
+                                         f"--since {ctx.since}", "published": art["date"][:10], "at": _now(),
+                                         "item": {"title": item.title, "published": item.published,
+                                                  "author": item.author, "feed": item.feed}}
             return
         digest = hashlib.sha256(r.body).hexdigest()
         if ctx.keep_html:
@@ -280,9 +288,9 @@ class _Outlet:
                 self.row["status"] = "failed"
                 self.reasons[f"no feed could be read: {e.reason}"] += 1
                 return self._finish()
-            retry = self.state.retries()
+            retry = self.state.retries(ctx.since)
             listed = {it.url for it in items}
-            wanted = [it for it in items if self.state.wants(it.url)] + [it for it in retry if it.url not in listed]
+            wanted = [it for it in items if self.state.wants(it.url, ctx.since)] + [it for it in retry if it.url not in listed]
             first = {}
             for it in wanted:
                 first.setdefault(it.url, it)   # an article listed twice: its first mention
