@@ -580,8 +580,9 @@ def cmd_collect(args) -> int:
     elif not args.quiet or res.failed_outlets:
         print(res.summary(), file=sys.stderr)
     if res.failed_outlets:
-        print(f"error: {len(res.failed_outlets)} outlet(s) could not be collected: {', '.join(res.failed_outlets)} "
-              "(the others were)", file=sys.stderr)
+        others = len(res.table) - len(res.failed_outlets)
+        print(f"error: {len(res.failed_outlets)} outlet(s) could not be collected: {', '.join(res.failed_outlets)}"
+              + (f" ({others} other(s) were)" if others else ""), file=sys.stderr)
         return 3
     return 0
 

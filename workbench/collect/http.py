@@ -124,16 +124,21 @@ class PoliteClient:
         host["last"] = self._clock()
 
     def allowed(self, url: str) -> bool:
-        """Whether the host's robots.txt lets this client fetch ``url`` (fetched once per host)."""
+        """Whether the host's robots.txt lets this client fetch ``url`` (fetched once per host;
+        a robots.txt that cannot be read forbids the whole host)."""
+        rules = self._robots(url)
+        if rules is True or isinstance(rules, str):
+            return rules is True
+        return rules.can_fetch(self.user_agent, url)
+
+    def _robots(self, url: str):
+        """The host's rules: True (all allowed), a parser, or why robots.txt could not be read."""
         parts = urlsplit(url)
         host = self._host(parts.netloc)
         with host["robots_lock"]:
             if host["robots"] is None:
                 host["robots"] = self._read_robots(f"{parts.scheme}://{parts.netloc}/robots.txt", host)
-        rules = host["robots"]
-        if rules is True or rules is False:
-            return rules
-        return rules.can_fetch(self.user_agent, url)
+        return host["robots"]
 
     def _read_robots(self, robots_url: str, host: dict):
         try:
@@ -148,7 +153,7 @@ class PoliteClient:
         except FetchError as e:
             if e.status is not None and 400 <= e.status < 500:
                 return True            # RFC 9309 2.3.1.3: unavailable, everything allowed
-            return False               # RFC 9309 2.3.1.4: unreachable, nothing allowed
+            return e.reason            # RFC 9309 2.3.1.4: unreachable, nothing allowed
         parser = urllib.robotparser.RobotFileParser()
         parser.parse(r.body.decode("utf-8", "replace").splitlines())
         delay = parser.crawl_delay(self.user_agent)
@@ -166,6 +171,10 @@ class PoliteClient:
             if scheme not in ("http", "https"):
                 raise FetchError(f"refused a redirect to a {scheme or 'relative'}: URL ({current[:80]})"
                                  if redirects else f"not an http(s) URL: {current[:80]}")
+            rules = self._robots(current)
+            if isinstance(rules, str):
+                raise FetchError(f"robots.txt of {urlsplit(current).netloc} could not be read ({rules}): the host "
+                                 "is not crawled in this run", transient=True)
             if not self.allowed(current):
                 raise FetchError(f"robots.txt forbids {urlsplit(current).path[:80] or '/'}")
             r = self._with_retries(current, headers or {})
