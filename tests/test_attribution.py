@@ -367,3 +367,28 @@ def test_demo_corpus_each_camp_distances_the_other(demo_store, tmp_path):
         # mostly: nearly every distancing verb of the camp is attached to the other camp's sources
         dist = t[t["class"] == "distancing"]
         assert p["distancing"]["total"] >= 0.95 * dist["count"].sum()
+
+
+def test_corpus_attributions_are_cached_with_everything_they_depend_on(demo_store, tmp_path, monkeypatch):
+    """A second run of the same analysis reads the cache (same tables, nothing re-read); another
+    lexicon or a damaged cache file computes afresh."""
+    from workbench.reading import attribution
+
+    first = corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "cache"))
+    files = sorted(p.name for p in (tmp_path / "cache" / "attributions").iterdir())
+    assert len(files) == 2 and files[0].endswith(".parquet") and files[1].endswith(".words.npy")
+    calls = []
+    real = attribution._attribute_chunk
+    monkeypatch.setattr(attribution, "_attribute_chunk", lambda chunk: calls.append(1) or real(chunk))
+    again = corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "cache"))
+    assert not calls
+    pd.testing.assert_frame_equal(again.rows, first.rows)
+    pd.testing.assert_frame_equal(again.docs, first.docs)
+    small = {"neutral": {"verbs": ["قال"]}}
+    other = corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "cache"), small)
+    assert calls and set(other.rows["class"]) == {"neutral"}
+    calls.clear()
+    (tmp_path / "cache" / "attributions" / files[0]).write_bytes(b"not parquet")
+    fresh = corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "cache"))
+    assert calls
+    pd.testing.assert_frame_equal(fresh.rows, first.rows)

@@ -52,17 +52,16 @@ def test_a_worker_error_is_raised_here():
         list(ordered_map(_fail_on_seven, range(20), workers=2))
 
 
-def test_corpus_attributions_same_on_one_core_and_two(demo_store, monkeypatch):
+def test_corpus_attributions_same_on_one_core_and_two(demo_store, tmp_path, monkeypatch):
     from workbench.analysis import Analysis
     from workbench.reading import attribution
 
-    a = Analysis(demo_store)
     monkeypatch.setattr(attribution, "CHUNK_DOCS", 20)
     monkeypatch.setattr(attribution, "PARALLEL_MIN_CHUNKS", 2)
     monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
-    two = attribution.corpus_attributions(a)
+    two = attribution.corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "two"))   # caches apart
     monkeypatch.setattr(parallel, "available_cpus", lambda: 1)
-    one = attribution.corpus_attributions(a)
+    one = attribution.corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "one"))
     assert len(one.rows) > 50
     pd.testing.assert_frame_equal(two.rows, one.rows)
     pd.testing.assert_frame_equal(two.docs, one.docs)

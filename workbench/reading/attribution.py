@@ -849,11 +849,20 @@ def corpus_attributions(analysis: "Analysis", lexicon: "ReportingLexicon | str |
     global _CORPUS_JOB
     lex = _lexicon(lexicon)
     s = _settings(analysis.settings)
-    m = lex.compiled(s)
     st = analysis.store
-    outlets = _outlets_for(registry, s, st)
+    reg = _registry(registry, st)
+    outlets = _Outlets(reg, s) if reg is not None else None
     mask = analysis.mask
     docs = analysis.docs.copy()
+    meta = {**analysis.manifest(), "lexicon": lex.name, "lexicon_source": lex.source,
+            "lexicon_fingerprint": lex.fingerprint()}
+    camps = dict(outlets.camp) if outlets else {}
+    cache = _AttributionCache(analysis, lex, s, reg)
+    hit = cache.read(len(docs))
+    if hit is not None:
+        rows, docs["words"] = hit
+        return AttributionCounts(rows, docs, lex, camps, meta)
+    m = lex.compiled(s)
     words = np.zeros(len(docs), dtype=np.int64)
     found: list[tuple] = []
 
@@ -884,9 +893,64 @@ def corpus_attributions(analysis: "Analysis", lexicon: "ReportingLexicon | str |
     docs["words"] = words
     rows = pd.DataFrame(found, columns=["id", "doc"] + COLUMNS)
     rows["negated"] = rows["negated"].astype(bool)
-    meta = {**analysis.manifest(), "lexicon": lex.name, "lexicon_source": lex.source,
-            "lexicon_fingerprint": lex.fingerprint()}
-    return AttributionCounts(rows, docs, lex, dict(outlets.camp) if outlets else {}, meta)
+    if len(rows):
+        cache.write(rows, words)
+    return AttributionCounts(rows, docs, lex, camps, meta)
+
+
+class _AttributionCache:
+    """:func:`corpus_attributions` of one analysis, kept in ``cache_root/attributions/``: the rows
+    as Parquet and the word counts as a ``.npy`` array (read with ``allow_pickle=False``: data, never
+    code). The key is everything the result depends on: the store's content, the selected
+    documents, the text settings, the lexicon, the registry and the workbench's code
+    (:func:`workbench.rendered.code_version`), so any change computes afresh. A cache that cannot
+    be written or read is skipped."""
+
+    def __init__(self, analysis, lex, settings, reg):
+        from ..rendered import code_version
+
+        h = hashlib.sha256(b"workbench.attributions.v1\n")
+        for part in (analysis.fingerprint, settings.fingerprint(), lex.fingerprint(), code_version(),
+                     json.dumps(reg.to_dict() if reg is not None else None, ensure_ascii=False, sort_keys=True)):
+            h.update(str(part).encode("utf-8") + b"\x1e")
+        h.update("\x1f".join(analysis.docs["id"].astype(str)).encode("utf-8"))
+        self.folder = analysis.cache_root / "attributions"
+        self.key = h.hexdigest()[:32]
+
+    def read(self, n_docs: int):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows_path, words_path = self.folder / f"{self.key}.parquet", self.folder / f"{self.key}.words.npy"
+        try:
+            words = np.load(words_path, allow_pickle=False)
+            rows = pq.read_table(rows_path).to_pandas()
+        except (OSError, ValueError, pa.ArrowException):
+            return None
+        if words.shape != (n_docs,) or list(rows.columns) != ["id", "doc"] + COLUMNS:
+            return None
+        return rows, words.astype(np.int64)
+
+    def write(self, rows: pd.DataFrame, words: np.ndarray) -> None:
+        import os
+        import uuid
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tag = uuid.uuid4().hex[:8]
+        rows_path, words_path = self.folder / f"{self.key}.parquet", self.folder / f"{self.key}.words.npy"
+        tmp_rows, tmp_words = rows_path.with_name(f".{tag}.parquet.tmp"), words_path.with_name(f".{tag}.npy.tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp_words, "wb") as f:
+                np.save(f, np.asarray(words, dtype=np.int64), allow_pickle=False)
+            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), tmp_rows)
+            os.replace(tmp_words, words_path)
+            os.replace(tmp_rows, rows_path)   # last: the rows file marks a complete entry
+        except (OSError, pa.ArrowException):
+            tmp_rows.unlink(missing_ok=True)
+            tmp_words.unlink(missing_ok=True)
 
 
 #: Articles per task of :func:`corpus_attributions`, and the fewest tasks worth forking workers for.
