@@ -376,7 +376,7 @@ def test_corpus_attributions_are_cached_with_everything_they_depend_on(demo_stor
 
     first = corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "cache"))
     files = sorted(p.name for p in (tmp_path / "cache" / "attributions").iterdir())
-    assert len(files) == 2 and files[0].endswith(".parquet") and files[1].endswith(".words.npy")
+    assert len(files) == 2 and files[0].endswith(".npz") and files[1].endswith(".parquet")
     calls = []
     real = attribution._attribute_chunk
     monkeypatch.setattr(attribution, "_attribute_chunk", lambda chunk: calls.append(1) or real(chunk))
@@ -388,7 +388,7 @@ def test_corpus_attributions_are_cached_with_everything_they_depend_on(demo_stor
     other = corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "cache"), small)
     assert calls and set(other.rows["class"]) == {"neutral"}
     calls.clear()
-    (tmp_path / "cache" / "attributions" / files[0]).write_bytes(b"not parquet")
+    (tmp_path / "cache" / "attributions" / files[1]).write_bytes(b"not parquet")
     fresh = corpus_attributions(Analysis(demo_store, cache_dir=tmp_path / "cache"))
     assert calls
     pd.testing.assert_frame_equal(fresh.rows, first.rows)

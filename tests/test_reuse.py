@@ -2,6 +2,7 @@
 import random
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import import_articles
 
@@ -122,3 +123,19 @@ def test_cli_reuse(analysis, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "3 pairs" in printed and "sawt-al-dawla" in printed and "50.0%" in printed
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("id_a,id_b,outlet_a")
+
+
+def test_cached_reuse_pairs_are_the_pairs(demo_store, tmp_path, monkeypatch):
+    from workbench.analysis import Analysis
+    from workbench.stories import reuse
+
+    a = Analysis(demo_store, cache_dir=tmp_path / "cache")
+    plain = find_reuse(a, window_days=3)
+    first = find_reuse(a, window_days=3, cache=True)
+    monkeypatch.setattr(reuse, "_incidence", lambda *args, **kw: (_ for _ in ()).throw(AssertionError("recomputed")))
+    again = find_reuse(Analysis(demo_store, cache_dir=tmp_path / "cache"), window_days=3, cache=True)
+    for got in (first, again):
+        pd.testing.assert_frame_equal(got, plain)
+        assert got.attrs == plain.attrs
+    with pytest.raises(AssertionError, match="recomputed"):
+        find_reuse(a, window_days=3, shingle=4, cache=True)

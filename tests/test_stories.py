@@ -287,3 +287,26 @@ def test_paired_keyness_within_story(demo, demo_stories):
     top = within.set_index("term")
     for term, side in (("النظام", "reference"), ("الدولة", "target"), ("الجيش", "target")):
         assert top.loc[term, "status"] == "remains" and top.loc[term, "direction_paired"] == side
+
+
+def test_cached_stories_are_the_stories(demo_store, tmp_path, monkeypatch):
+    """With cache=True a second call reads the labels back (nothing compared again) and gives the
+    same articles, table and params; other parameters are another entry."""
+    from workbench.stories import clustering
+
+    a = Analysis(demo_store, cache_dir=tmp_path / "cache")
+    plain = find_stories(a, window_days=7)
+    first = find_stories(a, window_days=7, cache=True)
+    assert len(list((tmp_path / "cache" / "stories").glob("*.npz"))) == 1
+
+    def boom(*args, **kw):
+        raise AssertionError("a cached call compares nothing")
+
+    monkeypatch.setattr(clustering, "similar_pairs", boom)
+    again = find_stories(Analysis(demo_store, cache_dir=tmp_path / "cache"), window_days=7, cache=True)
+    for got in (first, again):
+        pd.testing.assert_frame_equal(got.articles, plain.articles)
+        pd.testing.assert_frame_equal(got.table, plain.table)
+        assert got.params == plain.params and got.table.attrs == plain.table.attrs
+    with pytest.raises(AssertionError, match="compares nothing"):
+        find_stories(a, window_days=5, cache=True)

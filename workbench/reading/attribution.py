@@ -900,36 +900,33 @@ def corpus_attributions(analysis: "Analysis", lexicon: "ReportingLexicon | str |
 
 class _AttributionCache:
     """:func:`corpus_attributions` of one analysis, kept in ``cache_root/attributions/``: the rows
-    as Parquet and the word counts as a ``.npy`` array (read with ``allow_pickle=False``: data, never
-    code). The key is everything the result depends on: the store's content, the selected
-    documents, the text settings, the lexicon, the registry and the workbench's code
-    (:func:`workbench.rendered.code_version`), so any change computes afresh. A cache that cannot
-    be written or read is skipped."""
+    as Parquet and the word counts in a :class:`~workbench.resultcache.ArrayCache` (read without
+    pickle: data, never code), under :func:`~workbench.resultcache.analysis_key` of the analysis
+    with the lexicon and the registry, so any change computes afresh. The Parquet file is written
+    last and marks a complete entry; an entry that cannot be written or read is skipped."""
 
     def __init__(self, analysis, lex, settings, reg):
-        from ..rendered import code_version
+        from ..resultcache import ArrayCache, analysis_key
 
-        h = hashlib.sha256(b"workbench.attributions.v1\n")
-        for part in (analysis.fingerprint, settings.fingerprint(), lex.fingerprint(), code_version(),
-                     json.dumps(reg.to_dict() if reg is not None else None, ensure_ascii=False, sort_keys=True)):
-            h.update(str(part).encode("utf-8") + b"\x1e")
-        h.update("\x1f".join(analysis.docs["id"].astype(str)).encode("utf-8"))
         self.folder = analysis.cache_root / "attributions"
-        self.key = h.hexdigest()[:32]
+        self.key = analysis_key(analysis, "attributions", text_settings=settings.fingerprint(),
+                                lexicon=lex.fingerprint(), registry=reg.to_dict() if reg is not None else None)
+        self.words = ArrayCache(self.folder, self.key)
 
     def read(self, n_docs: int):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        rows_path, words_path = self.folder / f"{self.key}.parquet", self.folder / f"{self.key}.words.npy"
+        hit = self.words.read()
+        if hit is None or "words" not in hit[0] or hit[0]["words"].shape != (n_docs,):
+            return None
         try:
-            words = np.load(words_path, allow_pickle=False)
-            rows = pq.read_table(rows_path).to_pandas()
+            rows = pq.read_table(self.folder / f"{self.key}.parquet").to_pandas()
         except (OSError, ValueError, pa.ArrowException):
             return None
-        if words.shape != (n_docs,) or list(rows.columns) != ["id", "doc"] + COLUMNS:
+        if list(rows.columns) != ["id", "doc"] + COLUMNS:
             return None
-        return rows, words.astype(np.int64)
+        return rows, hit[0]["words"].astype(np.int64)
 
     def write(self, rows: pd.DataFrame, words: np.ndarray) -> None:
         import os
@@ -938,19 +935,14 @@ class _AttributionCache:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        tag = uuid.uuid4().hex[:8]
-        rows_path, words_path = self.folder / f"{self.key}.parquet", self.folder / f"{self.key}.words.npy"
-        tmp_rows, tmp_words = rows_path.with_name(f".{tag}.parquet.tmp"), words_path.with_name(f".{tag}.npy.tmp")
+        path = self.folder / f"{self.key}.parquet"
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        self.words.write({"words": np.asarray(words, dtype=np.int64)})
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp_words, "wb") as f:
-                np.save(f, np.asarray(words, dtype=np.int64), allow_pickle=False)
-            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), tmp_rows)
-            os.replace(tmp_words, words_path)
-            os.replace(tmp_rows, rows_path)   # last: the rows file marks a complete entry
+            pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), tmp)
+            os.replace(tmp, path)   # last: the rows file marks a complete entry
         except (OSError, pa.ArrowException):
-            tmp_rows.unlink(missing_ok=True)
-            tmp_words.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
 
 #: Articles per task of :func:`corpus_attributions`, and the fewest tasks worth forking workers for.

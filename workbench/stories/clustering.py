@@ -282,7 +282,8 @@ def _check(window_days, threshold, min_cohesion, step, block) -> None:
 
 
 def find_stories(analysis: "Analysis", *, window_days: int = 3, threshold: float = DEFAULT_THRESHOLD,
-                 min_cohesion: float = DEFAULT_COHESION, step: float = 0.05, block: int = 1000) -> Stories:
+                 min_cohesion: float = DEFAULT_COHESION, step: float = 0.05, block: int = 1000,
+                 cache: bool = False) -> Stories:
     """Group the selected articles into stories (same event, any outlet, within ``window_days``).
 
     ``threshold``: minimum cosine similarity (TF-IDF, sublinear tf, of the analysis' unigrams) for
@@ -292,15 +293,31 @@ def find_stories(analysis: "Analysis", *, window_days: int = 3, threshold: float
     its guarantee). ``block``: rows per sparse product (memory, not results).
 
     Returns :class:`Stories` (per-article ``story`` ids and the story table). Deterministic: the
-    same analysis and parameters give the same ids.
+    same analysis and parameters give the same ids. ``cache``: keep the labels in
+    ``cache_root/stories`` and read them back when the same analysis asks again with the same
+    parameters (:mod:`workbench.resultcache`; what a warm report re-run does).
     """
     _check(window_days, threshold, min_cohesion, step, block)
     dtm = analysis.matrix()
     docs = dtm.docs
     if "date" not in docs.columns or docs["date"].isna().any():
         raise ArgumentError("every article needs a date to be placed in a story (some dates are missing)")
-    V = story_vectors(dtm.X)
     days = docs["date"].dt.normalize().to_numpy().astype("datetime64[D]").astype(np.int64)
+    store = None
+    if cache:
+        from ..resultcache import ArrayCache, analysis_key
+
+        store = ArrayCache(analysis.cache_root / "stories", analysis_key(
+            analysis, "stories", window_days=int(window_days), threshold=float(threshold),
+            min_cohesion=float(min_cohesion), step=float(step), n_terms=int(dtm.n_terms)))
+        hit = store.read()
+        if hit is not None and {"story", "centrality", "cohesion", "representative"} <= set(hit[0]) \
+                and len(hit[0]["story"]) == len(docs):
+            (arrays, meta), store = hit, None
+            return _stories(docs, dtm, arrays["story"], arrays["centrality"], arrays["cohesion"],
+                            arrays["representative"], window_days, threshold, min_cohesion, step,
+                            int(meta.get("pairs_compared", 0)), int(meta.get("pairs_linked", 0)))
+    V = story_vectors(dtm.X)
     i, j, s, compared = similar_pairs(V, days, int(window_days), float(threshold), block=int(block),
                                       scheduler=getattr(analysis, "scheduler", None))
     raw = _cluster(V, i, j, s, float(threshold), float(min_cohesion), float(step))
@@ -329,13 +346,23 @@ def find_stories(analysis: "Analysis", *, window_days: int = 3, threshold: float
     representative = np.empty(n_st, dtype=np.int64)
     representative[story[pick][first]] = pick[first]
 
+    if store is not None:
+        store.write({"story": story, "centrality": centrality, "cohesion": cohesion, "representative": representative},
+                    {"pairs_compared": int(compared), "pairs_linked": int(len(i))})
+    return _stories(docs, dtm, story, centrality, cohesion, representative, window_days, threshold, min_cohesion,
+                    step, int(compared), int(len(i)))
+
+
+def _stories(docs, dtm, story, centrality, cohesion, representative, window_days, threshold, min_cohesion, step,
+             compared: int, linked: int) -> Stories:
+    """The :class:`Stories` of per-article labels (computed, or read from the cache)."""
     articles = docs.copy()
-    articles["story"] = story
-    articles["centrality"] = centrality
-    table = _story_table(articles, cohesion, representative)
+    articles["story"] = np.asarray(story, dtype=np.int64)
+    articles["centrality"] = np.asarray(centrality, dtype=np.float64)
+    table = _story_table(articles, np.asarray(cohesion, dtype=np.float64), np.asarray(representative, dtype=np.int64))
     camps = sorted(docs["camp"].dropna().astype(str).unique()) if "camp" in docs.columns else []
     params = {"window_days": int(window_days), "threshold": float(threshold), "min_cohesion": float(min_cohesion),
-              "step": float(step), "pairs_compared": int(compared), "pairs_linked": int(len(i)),
+              "step": float(step), "pairs_compared": compared, "pairs_linked": linked,
               "vectors": "tf-idf (sublinear tf, smoothed idf, l2) of the analysis' unigram counts",
               "camps": camps, "n_terms": int(dtm.n_terms), **{k: v for k, v in dtm.meta.items()
                                                               if k in ("store_fingerprint", "selection",

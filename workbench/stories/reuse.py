@@ -174,7 +174,7 @@ def _incidence(analysis: "Analysis", shingle: int, max_df: int) -> tuple[sp.csr_
 
 
 def find_reuse(analysis: "Analysis", *, window_days: int = 3, shingle: int = 5, min_overlap: float = 0.5,
-               max_df: int = 50, block: int = 2000) -> pd.DataFrame:
+               max_df: int = 50, block: int = 2000, cache: bool = False) -> pd.DataFrame:
     """Pairs of articles of different outlets, at most ``window_days`` apart, sharing their wording.
 
     ``shingle``: words per n-gram; ``min_overlap``: a pair is kept when the share of one article's
@@ -186,11 +186,59 @@ def find_reuse(analysis: "Analysis", *, window_days: int = 3, shingle: int = 5, 
     likely source), ``b`` the later; ``lag_days`` is the time between them in days (fractional);
     ``shingles_a/b`` count each article's informative shingles. Sorted by ``date_a``, ``id_a``,
     ``id_b``; ``table.attrs["params"]`` records the settings and counts. Deterministic.
+    ``cache``: keep the pairs in ``cache_root/reuse`` and read them back when the same analysis asks
+    again with the same settings (:mod:`workbench.resultcache`; what a warm report re-run does).
     """
     _check(window_days, shingle, min_overlap, max_df, block)
     docs = analysis.docs
     if "date" not in docs.columns or docs["date"].isna().any():
         raise ArgumentError("every article needs a date to compare it within a window (some dates are missing)")
+    found = store = None
+    if cache:
+        from ..resultcache import ArrayCache, analysis_key
+
+        store = ArrayCache(analysis.cache_root / "reuse", analysis_key(
+            analysis, "reuse", window_days=int(window_days), shingle=int(shingle), min_overlap=float(min_overlap),
+            max_df=int(max_df)))
+        hit = store.read()
+        if hit is not None and {"r", "c", "n", "sizes"} <= set(hit[0]) and len(hit[0]["sizes"]) == len(docs):
+            arrays, meta = hit
+            found = (*(arrays[k].astype(np.int64) for k in ("r", "c", "n", "sizes")),
+                     int(meta.get("common", 0)), int(meta.get("distinct", 0)))
+    if found is None:
+        found = _pairs(analysis, docs, int(window_days), int(shingle), float(min_overlap), int(max_df), int(block))
+        if store is not None:
+            store.write(dict(zip(("r", "c", "n", "sizes"), found[:4])), {"common": found[4], "distinct": found[5]})
+    r, c, n, sizes, n_common, n_shingles = found
+    outlet = docs["outlet"].astype(str).to_numpy()
+
+    # the earlier article (publication time, then id) is a
+    dates = docs["date"].to_numpy()
+    ids = docs["id"].astype(str).to_numpy()
+    swap = (dates[c] < dates[r]) | ((dates[c] == dates[r]) & (ids[c] < ids[r]))
+    a, b = np.where(swap, c, r), np.where(swap, r, c)
+    camp = docs["camp"].astype("string").fillna("").to_numpy() if "camp" in docs.columns \
+        else np.full(len(docs), "", dtype=object)
+    table = pd.DataFrame({
+        "id_a": ids[a], "id_b": ids[b], "outlet_a": outlet[a], "outlet_b": outlet[b],
+        "camp_a": camp[a], "camp_b": camp[b], "date_a": dates[a], "date_b": dates[b],
+        "lag_days": ((dates[b] - dates[a]) / np.timedelta64(1, "s") / 86400.0).round(3),
+        "containment_a_in_b": n / np.maximum(sizes[a], 1), "containment_b_in_a": n / np.maximum(sizes[b], 1),
+        "shared_shingles": n, "shingles_a": sizes[a], "shingles_b": sizes[b],
+    }, columns=REUSE_COLUMNS)
+    table = table.sort_values(["date_a", "id_a", "id_b"], kind="stable").reset_index(drop=True)
+    table.attrs["params"] = {
+        "window_days": int(window_days), "shingle": int(shingle), "min_overlap": float(min_overlap),
+        "max_df": int(max_df), "articles": int(len(docs)), "articles_with_shingles": int((sizes > 0).sum()),
+        "distinct_shingles": n_shingles, "common_shingles_dropped": n_common, "pairs": int(len(table)),
+        "hash": "BLAKE2b-64 per word, polynomial mod 2^64 per shingle",
+    }
+    return table
+
+
+def _pairs(analysis, docs, window_days: int, shingle: int, min_overlap: float, max_df: int, block: int):
+    """``(r, c, shared, sizes, common shingles dropped, distinct shingles)`` of :func:`find_reuse`:
+    row positions of the pairs kept, their shared shingles, and every article's shingle count."""
     B, n_common = _incidence(analysis, int(shingle), int(max_df))
     sizes = np.diff(B.indptr).astype(np.int64)
     days = docs["date"].dt.normalize().to_numpy().astype("datetime64[D]").astype(np.int64)
@@ -219,29 +267,7 @@ def find_reuse(analysis: "Analysis", *, window_days: int = 3, shingle: int = 5, 
     r = np.concatenate(found_r) if found_r else np.empty(0, dtype=np.int64)
     c = np.concatenate(found_c) if found_c else np.empty(0, dtype=np.int64)
     n = np.concatenate(found_n) if found_n else np.empty(0, dtype=np.int64)
-
-    # the earlier article (publication time, then id) is a
-    dates = docs["date"].to_numpy()
-    ids = docs["id"].astype(str).to_numpy()
-    swap = (dates[c] < dates[r]) | ((dates[c] == dates[r]) & (ids[c] < ids[r]))
-    a, b = np.where(swap, c, r), np.where(swap, r, c)
-    camp = docs["camp"].astype("string").fillna("").to_numpy() if "camp" in docs.columns \
-        else np.full(len(docs), "", dtype=object)
-    table = pd.DataFrame({
-        "id_a": ids[a], "id_b": ids[b], "outlet_a": outlet[a], "outlet_b": outlet[b],
-        "camp_a": camp[a], "camp_b": camp[b], "date_a": dates[a], "date_b": dates[b],
-        "lag_days": ((dates[b] - dates[a]) / np.timedelta64(1, "s") / 86400.0).round(3),
-        "containment_a_in_b": n / np.maximum(sizes[a], 1), "containment_b_in_a": n / np.maximum(sizes[b], 1),
-        "shared_shingles": n, "shingles_a": sizes[a], "shingles_b": sizes[b],
-    }, columns=REUSE_COLUMNS)
-    table = table.sort_values(["date_a", "id_a", "id_b"], kind="stable").reset_index(drop=True)
-    table.attrs["params"] = {
-        "window_days": int(window_days), "shingle": int(shingle), "min_overlap": float(min_overlap),
-        "max_df": int(max_df), "articles": int(len(docs)), "articles_with_shingles": int((sizes > 0).sum()),
-        "distinct_shingles": int(B.shape[1]), "common_shingles_dropped": n_common, "pairs": int(len(table)),
-        "hash": "BLAKE2b-64 per word, polynomial mod 2^64 per shingle",
-    }
-    return table
+    return r, c, n, sizes, n_common, int(B.shape[1])
 
 
 def reuse_by_outlet_pair(pairs: pd.DataFrame, docs: pd.DataFrame) -> pd.DataFrame:
