@@ -573,8 +573,7 @@ def cmd_collect(args) -> int:
     except ValueError as e:
         raise ArgumentError(str(e)) from None
     res = collect(args.store, args.registry, outlets=outlets, since=args.since, keep_html=args.keep_html,
-                  client=client, max_per_outlet=args.max_per_outlet, commit_every=args.commit_every,
-                  quiet=args.quiet)
+                  client=client, max_per_outlet=args.max_per_outlet, commit_every=args.commit_every)
     if args.json:
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=1, default=str))
     elif not args.quiet or res.failed_outlets:

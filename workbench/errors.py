@@ -126,6 +126,10 @@ class ParameterError(WorkbenchError):
     """A report parameter is unknown or has a value of the wrong type or range."""
 
 
+class CollectError(WorkbenchError):
+    """A collection cannot start (another one runs on the store, no outlet has feeds, ...)."""
+
+
 class ScheduleError(WorkbenchError):
     """A schedule file is missing or malformed (the message names the file and field)."""
 

@@ -46,11 +46,13 @@ class FetchError(Exception):
     """A page or feed could not be fetched; ``reason`` is one short line for the run summary.
     ``transient`` says whether a later run should try it again (timeouts, 5xx, connection errors)."""
 
-    def __init__(self, reason: str, *, transient: bool = False, status: int | None = None):
+    def __init__(self, reason: str, *, transient: bool = False, status: int | None = None,
+                 retry_after: float | None = None):
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
         self.status = status
+        self.retry_after = retry_after   # seconds the server asked us to wait (Retry-After)
 
 
 @dataclass
@@ -199,7 +201,7 @@ class PoliteClient:
                 if not e.transient or attempt >= self.retries:
                     raise
                 wait = self.backoff * (2 ** attempt)
-                if getattr(e, "retry_after", None) is not None:
+                if e.retry_after is not None:
                     wait = min(max(wait, e.retry_after), 60.0)
                 self._sleep(wait)
                 attempt += 1
@@ -223,9 +225,8 @@ class PoliteClient:
                 status = resp.status
                 hdr = {k.lower(): v for k, v in resp.headers.items()}
                 if status in RETRY_STATUSES or status >= 400:
-                    err = FetchError(f"HTTP {status}", transient=status in RETRY_STATUSES, status=status)
-                    err.retry_after = _retry_after(hdr.get("retry-after"))
-                    raise err
+                    raise FetchError(f"HTTP {status}", transient=status in RETRY_STATUSES, status=status,
+                                     retry_after=_retry_after(hdr.get("retry-after")))
                 declared = hdr.get("content-length")
                 if declared and declared.isdigit() and int(declared) > self.max_bytes:
                     raise FetchError(f"larger than {self.max_bytes:,} bytes ({int(declared):,} declared)")

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ArgumentError, RegistryError, StoreError, WorkbenchError
+from ..errors import ArgumentError, CollectError, RegistryError, StoreError, WorkbenchError
 from .extract import MIN_WORDS, ExtractError, extract_article
 from .feeds import FeedItem, FeedSpec, feed_specs, read_feed, read_sitemap
 from .http import FetchError, PoliteClient
@@ -60,10 +60,6 @@ SUMMARY_COLUMNS = ["outlet", "status", "feeds", "feeds_unchanged", "items", "fet
                    "failed", "reasons"]
 
 _STATE_VERSION = 1
-
-
-class CollectError(WorkbenchError):
-    """A collection cannot start (another one runs on the store, no outlet has feeds, ...)."""
 
 
 def _now() -> str:
@@ -158,7 +154,6 @@ class _State:
 # ---------------------------------------------------------------------------- one outlet
 class _Outlet:
     def __init__(self, outlet: dict, specs: list[FeedSpec], ctx: "_Run"):
-        self.o = outlet
         self.id = outlet["id"]
         self.specs = specs
         self.ctx = ctx
@@ -322,7 +317,7 @@ class _Outlet:
 # ---------------------------------------------------------------------------- the run
 class _Run:
     def __init__(self, store: Path, registry_path, client, *, since, keep_html, max_per_outlet, commit_every,
-                 min_words, quiet):
+                 min_words):
         import trafilatura
 
         self.store = store
@@ -334,7 +329,6 @@ class _Run:
         self.max_per_outlet = max_per_outlet
         self.commit_every = commit_every
         self.min_words = min_words
-        self.quiet = quiet
         self.run = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         self.extractor = f"trafilatura {trafilatura.__version__}"
         self.imports: list[dict] = []
@@ -366,7 +360,7 @@ class _Run:
 def collect(store: str | os.PathLike, registry: str | os.PathLike | None = None, *,
             outlets: list[str] | None = None, since: str | None = None, keep_html: bool = False,
             client: PoliteClient | None = None, max_per_outlet: int | None = None, commit_every: int = 50,
-            workers: int = 4, min_words: int = MIN_WORDS, quiet: bool = True) -> CollectResult:
+            workers: int = 4, min_words: int = MIN_WORDS) -> CollectResult:
     """Collect new articles of the registry's outlets into ``store`` (see the module docstring).
 
     ``registry``: the registry file whose outlets (and ``feeds``) to collect; default: the store's
@@ -422,7 +416,7 @@ def collect(store: str | os.PathLike, registry: str | os.PathLike | None = None,
                            "feed URLs under an outlet's feeds: (see the README, 'Collecting a corpus')")
     client = client or PoliteClient()
     ctx = _Run(store_path, registry, client, since=since, keep_html=keep_html, max_per_outlet=max_per_outlet,
-               commit_every=commit_every, min_words=min_words, quiet=quiet)
+               commit_every=commit_every, min_words=min_words)
     started = _now()
     with folder_lock(store_path / "collect", CollectError(
             f"{store_path}: another collection is running on this store; wait for it to finish")):
